@@ -1,0 +1,1 @@
+"""burnin package (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""firmware_map package (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Click commands of the ``yieldkit`` package; each module parses, calls, prints."""

@@ -1,0 +1,45 @@
+"""``yieldkit design``: list presets and show a design's resolved parameters."""
+
+from __future__ import annotations
+
+import click
+
+from yieldkit.cliutil import emit, output_options
+from yieldkit.design import list_presets, load_design
+
+
+@click.group()
+def design() -> None:
+    """Wafer designs: presets and TOML files."""
+
+
+@design.command("show")
+@click.argument("name_or_file")
+@output_options
+def show(name_or_file: str, fmt: str | None) -> None:
+    """Print the resolved parameters of a preset or a design TOML file.
+
+    \b
+    Example:
+      yieldkit design show wse --json
+      yieldkit design show my_wafer.toml --table
+    """
+    emit(load_design(name_or_file).summary(), fmt)
+
+
+@design.command("list")
+@output_options
+def list_(fmt: str | None) -> None:
+    """List the shipped presets with their sizes.
+
+    \b
+    Example:
+      yieldkit design list --table
+    """
+    rows = []
+    for name in list_presets():
+        d = load_design(name)
+        rows.append({"name": name, "rows": d.rows, "cols": d.cols, "existing_sites": d.existing_sites,
+                     "logical_rows": d.logical_rows, "logical_cols": d.logical_cols,
+                     "scheme": d.scheme, "description": d.description})
+    emit(rows, fmt)
