@@ -23,8 +23,10 @@ def failing_rows(design: Design, batch: DefectBatch) -> np.ndarray:
     row = batch.site // design.cols
     in_band = (row >= band0) & (row < band0 + design.logical_rows)
     key = batch.site_wafer[in_band] * design.logical_rows + (row[in_band] - band0)
-    dead = np.bincount(key, minlength=batch.n_wafers * design.logical_rows).reshape(batch.n_wafers, -1)
-    return (dead > design.spares_per_row[None, :]).sum(axis=1)
+    rows_hit, dead = np.unique(key, return_counts=True)  # sparse: only rows with a dead site
+    wafer, band_row = np.divmod(rows_hit, design.logical_rows)
+    failing = dead > design.spares_per_row[band_row]
+    return np.bincount(wafer[failing], minlength=batch.n_wafers)
 
 
 def row_spare_assessor(design: Design):  # noqa: ANN201 - returns an Assessor
