@@ -1,0 +1,209 @@
+"""Engine factory: one URL setting, SQLite tuned for several writers, clear errors.
+
+The URL comes from, in order: an explicit argument (the CLI's ``--db``), the
+``YIELDKIT_DB`` environment variable, or ``sqlite:///yieldkit.db`` in the
+working directory. A bare path (``runs/burnin.db``) is taken as a SQLite file.
+
+SQLite connections run in WAL mode with ``synchronous=NORMAL``, a 30 s busy
+timeout and foreign keys on. SQLAlchemy (not the ``sqlite3`` module) emits
+``BEGIN``; write transactions opened with :func:`write_transaction` use
+``BEGIN IMMEDIATE`` so two writers never deadlock upgrading a read lock
+(SQLAlchemy docs, "Transactions with SQLite and the sqlite3 driver").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from yieldkit.errors import InputError
+
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_VAR",
+    "BUSY_TIMEOUT_S",
+    "DatabaseInputError",
+    "DatabaseUnreachable",
+    "resolve_url",
+    "display_url",
+    "make_engine",
+    "session_factory",
+    "write_transaction",
+    "translate_errors",
+    "is_sqlite",
+]
+
+DEFAULT_URL = "sqlite:///yieldkit.db"
+ENV_VAR = "YIELDKIT_DB"
+BUSY_TIMEOUT_S = 30.0
+_WRITE_OPTION = "yieldkit_begin_immediate"
+
+
+class DatabaseInputError(InputError):
+    """The database URL, file or schema revision is unusable."""
+
+
+class DatabaseUnreachable(DatabaseInputError):
+    """The database cannot be opened or connected to."""
+
+
+def resolve_url(url: str | URL | None = None) -> URL:
+    """The database URL from the argument, ``$YIELDKIT_DB`` or the default."""
+    if url is None or (isinstance(url, str) and not url.strip()):
+        url = os.environ.get(ENV_VAR) or DEFAULT_URL
+    if isinstance(url, URL):
+        return url
+    text = url.strip()
+    if "://" not in text:  # a bare path: a SQLite file
+        return URL.create("sqlite", database=text)
+    try:
+        return make_url(text)
+    except exc.ArgumentError:
+        raise DatabaseInputError(f"not a database URL: {text!r} (expected e.g. sqlite:///file.db)") from None
+
+
+def display_url(url: str | URL) -> str:
+    """The URL with any password masked, for messages."""
+    try:
+        return (url if isinstance(url, URL) else make_url(url)).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return str(url)
+
+
+def is_sqlite(engine_or_url: Engine | Connection | URL) -> bool:
+    if isinstance(engine_or_url, URL):
+        return engine_or_url.get_backend_name() == "sqlite"
+    return engine_or_url.dialect.name == "sqlite"
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file of a file-backed SQLite URL (``None`` for in-memory)."""
+    database = url.database
+    if not database or database == ":memory:" or url.query.get("mode") == "memory":
+        return None
+    if database.startswith("file:"):
+        database = database[5:].split("?", 1)[0]
+    return Path(database)
+
+
+def make_engine(url: str | URL | None = None, *, must_exist: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` (see :func:`resolve_url`).
+
+    Parameters
+    ----------
+    url : str or URL, optional
+        Database URL; ``None`` uses ``$YIELDKIT_DB`` or the default.
+    must_exist : bool
+        For SQLite files: raise :class:`DatabaseUnreachable` instead of
+        creating a new empty file (for commands that only read).
+    **kwargs
+        Passed to :func:`sqlalchemy.create_engine`.
+    """
+    url = resolve_url(url)
+    backend = url.get_backend_name()
+    connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
+    if backend == "sqlite":
+        path = sqlite_path(url)
+        if path is not None:
+            if must_exist and not path.exists():
+                raise DatabaseUnreachable(
+                    f"no database at {path} (create it with 'yieldkit db upgrade --db {display_url(url)}')"
+                )
+            if not path.parent.exists():
+                raise DatabaseUnreachable(f"cannot create database {path}: directory {path.parent} does not exist")
+        connect_args.setdefault("timeout", BUSY_TIMEOUT_S)
+    elif backend == "postgresql":
+        if url.get_driver_name() in ("psycopg2", "psycopg", "psycopg2cffi") or url.drivername == "postgresql":
+            connect_args.setdefault("connect_timeout", 10)
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+    try:
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+    except (exc.NoSuchModuleError, exc.ArgumentError) as err:
+        raise DatabaseInputError(f"unsupported database URL {display_url(url)}: {err}") from None
+    except ImportError as err:
+        raise DatabaseInputError(f"no driver for {display_url(url)}: {err}") from None
+    if backend == "sqlite":
+        _tune_sqlite(engine)
+    return engine
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy, not the sqlite3 module, emits BEGIN (see module docstring).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            try:
+                cursor.execute("PRAGMA journal_mode = WAL")
+            except Exception as err:  # noqa: BLE001 - a read-only file cannot switch modes; reads still work
+                if "readonly" not in str(err) and "read-only" not in str(err):
+                    raise
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection inside one write transaction, committed on success.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE``: the write lock
+    is taken up front (waiting up to the busy timeout), so concurrent writers
+    queue instead of failing with "database is locked".
+    """
+    with translate_errors(engine.url):
+        with engine.connect() as conn:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """An ORM session factory bound to ``engine`` (``expire_on_commit=False``)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _describe(err: BaseException) -> str:
+    orig = getattr(err, "orig", None) or err
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return text
+
+
+@contextmanager
+def translate_errors(url: str | URL) -> Iterator[None]:
+    """Turn connection-level failures into one-line :class:`DatabaseInputError`."""
+    where = display_url(url)
+    try:
+        yield
+    except exc.OperationalError as err:
+        message = _describe(err)
+        lowered = message.lower()
+        if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
+            raise DatabaseInputError(f"database {where} is read-only: {message}") from None
+        if "unable to open" in lowered or "connection" in lowered or "connect" in lowered or "could not" in lowered \
+                or "does not exist" in lowered or "authentication" in lowered or "timeout" in lowered:
+            raise DatabaseUnreachable(f"cannot open database {where}: {message}") from None
+        if "not a database" in lowered or "malformed" in lowered:
+            raise DatabaseInputError(f"{where} is not a usable database: {message}") from None
+        raise
+    except exc.DatabaseError as err:
+        message = _describe(err)
+        if "not a database" in message.lower() or "file is encrypted" in message.lower():
+            raise DatabaseInputError(f"{where} is not a SQLite database: {message}") from None
+        raise
