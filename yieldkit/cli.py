@@ -28,6 +28,7 @@ _BUILTIN = {
     "design": "yieldkit.commands.design:design",
     "simulate": "yieldkit.commands.simulate:simulate",
     "sweep": "yieldkit.commands.simulate:sweep",
+    "defects": "yieldkit.commands.defects:defects",
     "demo": "yieldkit.commands.demo:demo",
 }
 

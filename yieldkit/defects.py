@@ -37,6 +37,7 @@ import numpy as np
 from yieldkit.defect_map import EAST, SOUTH, DefectMap
 from yieldkit.design import Design
 from yieldkit.errors import InputError
+from yieldkit.window import window_for, window_points
 
 __all__ = ["DefectModel", "DefectModelError", "DefectBatch", "sample_batch", "sample_defect_map"]
 
@@ -147,49 +148,34 @@ class DefectBatch:
         return DefectMap(self.rows, self.cols, self.site[s0:s1], self.link[l0:l1], design=design)
 
 
-def _disk_points(rng: np.random.Generator, n: int, radius_mm: float) -> tuple[np.ndarray, np.ndarray]:
-    r = radius_mm * np.sqrt(rng.random(n))
-    theta = rng.random(n) * (2.0 * np.pi)
-    return r * np.cos(theta), r * np.sin(theta)
-
-
-def _radial_points(rng: np.random.Generator, n: int, radius_mm: float, beta: float, power: float
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Positions with density proportional to ``1 + beta (r/R)^power`` on the disk.
-
-    A mixture of the uniform disk and the edge component with density
-    proportional to ``(r/R)^power``, whose radius has the inverse CDF
-    ``R U^(1/(power + 2))``; the edge component's mass is
-    ``w = (2 beta / (p + 2)) / (1 + 2 beta / (p + 2))``.
-    """
-    edge_mass = 2.0 * beta / (power + 2.0)
-    w = edge_mass / (1.0 + edge_mass)
-    u = rng.random(n)
-    edge = rng.random(n) < w
-    r = radius_mm * np.where(edge, u ** (1.0 / (power + 2.0)), np.sqrt(u))
-    theta = rng.random(n) * (2.0 * np.pi)
-    return r * np.cos(theta), r * np.sin(theta)
-
-
-def _positions(rng: np.random.Generator, model: DefectModel, lam: np.ndarray, radius_mm: float
+def _positions(rng: np.random.Generator, design: Design, model: DefectModel, lam: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(wafer index, x_mm, y_mm) of every defect, and the count per wafer."""
+    """(wafer index, x_mm, y_mm) of every defect that can reach a site, and each wafer's total count.
+
+    Counts are drawn over the whole usable circle; only their binomial
+    thinning to the sampling window (``yieldkit.window``) gets positions.
+    A Thomas process thins its parents to a window grown by 6 sigma.
+    """
     n = lam.size
+    reach_mm = model.max_size_um / 2000.0
     if model.spatial == "thomas":
+        window = window_for(design, reach_mm + 6.0 * model.cluster_sigma_mm)
         parents = rng.poisson(lam / model.cluster_mean_size)
-        px, py = _disk_points(rng, int(parents.sum()), radius_mm)
+        near = rng.binomial(parents, window.mass)
+        px, py = window_points(rng, int(near.sum()), window)
         children = rng.poisson(model.cluster_mean_size, size=px.size)
-        parent_wafer = np.repeat(np.arange(n, dtype=np.int64), parents)
+        parent_wafer = np.repeat(np.arange(n, dtype=np.int64), near)
         wafer = np.repeat(parent_wafer, children)
         x = np.repeat(px, children) + rng.normal(0.0, model.cluster_sigma_mm, wafer.size)
         y = np.repeat(py, children) + rng.normal(0.0, model.cluster_sigma_mm, wafer.size)
-        return wafer, x, y, np.bincount(wafer, minlength=n)
+        far_children = rng.poisson(model.cluster_mean_size * (parents - near))
+        return wafer, x, y, np.bincount(wafer, minlength=n) + far_children
+    beta = model.radial_beta if model.spatial == "radial" else 0.0
+    window = window_for(design, reach_mm, beta, model.radial_power)
     counts = rng.poisson(lam)
-    wafer = np.repeat(np.arange(n, dtype=np.int64), counts)
-    if model.spatial == "radial":
-        x, y = _radial_points(rng, wafer.size, radius_mm, model.radial_beta, model.radial_power)
-    else:
-        x, y = _disk_points(rng, wafer.size, radius_mm)
+    near = rng.binomial(counts, window.mass)
+    wafer = np.repeat(np.arange(n, dtype=np.int64), near)
+    x, y = window_points(rng, wafer.size, window)
     return wafer, x, y, counts
 
 
@@ -270,7 +256,7 @@ def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.rand
     lam = np.full(n_wafers, mean)
     if model.alpha is not None and mean > 0:
         lam = rng.gamma(model.alpha, mean / model.alpha, size=n_wafers)
-    wafer, x, y, counts = _positions(rng, model, lam, radius)
+    wafer, x, y, counts = _positions(rng, design, model, lam)
     n = wafer.size
     size_um = _sizes_um(rng, model, n)
     kills = rng.random(n) < model.kill_probability

@@ -1,0 +1,99 @@
+"""Plots: data in, matplotlib Figure out; never the database, never the screen.
+
+Per-core maps are rasterised (``imshow`` on the grid), never one patch per core.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+from yieldkit.defect_map import DefectMap, link_endpoints
+from yieldkit.design import Design
+
+__all__ = ["plot_yield_curves", "plot_wafer_map"]
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax  # type: ignore[return-value]
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def plot_yield_curves(table: pd.DataFrame, ax: Axes | None = None, closed_form: pd.DataFrame | None = None
+                      ) -> Figure:
+    """Full-fabric yield against D0, one line per (alpha, spares) with its CI band.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``yieldkit sweep`` output: ``d0_per_cm2``, ``full_fabric_yield``,
+        ``ci_low``, ``ci_high``, ``alpha``, ``spares_per_row``.
+    closed_form : DataFrame, optional
+        Extra reference curves: columns ``d0_per_cm2``, ``yield``, ``label``.
+    """
+    fig, ax = _axes(ax, (7.0, 4.5))
+    groups = table.groupby([table["alpha"].fillna(np.inf), "spares_per_row"], sort=True)
+    for (alpha, spares), part in groups:
+        part = part.sort_values("d0_per_cm2")
+        label = f"{'Poisson' if np.isinf(alpha) else f'NB alpha={alpha:g}'}, {spares} spares/row"
+        (line,) = ax.plot(part["d0_per_cm2"], part["full_fabric_yield"], marker="o", ms=3, label=label)
+        ax.fill_between(part["d0_per_cm2"], part["ci_low"], part["ci_high"], color=line.get_color(), alpha=0.2)
+    if closed_form is not None:
+        for label, part in closed_form.groupby("label"):
+            ax.plot(part["d0_per_cm2"], part["yield"], ls="--", lw=1, color="0.3", label=str(label))
+    design = ", ".join(sorted(set(map(str, table["design"]))))
+    ax.set(xlabel="defect density D0 [cm$^{-2}$]", ylabel="full-fabric yield", ylim=(-0.02, 1.02),
+           title=f"{design}: full-fabric yield (shaded: {table['confidence'].iloc[0]:.0%} Clopper-Pearson CI)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_wafer_map(design: Design, defects: DefectMap, ax: Axes | None = None, *,
+                   origin: str = "upper", show_wafer_edge: bool = True) -> Figure:
+    """Physical grid of one wafer: missing, alive and dead sites, and dead links.
+
+    Parameters
+    ----------
+    origin : {"upper", "lower"}
+        Where row 0 is drawn (``upper``: top, the yieldkit convention, notch at the bottom).
+    """
+    fig, ax = _axes(ax, (6.0, 6.0))
+    state = np.where(design.site_exists, 1, 0).astype(np.int8)
+    state.flat[defects.dead_sites] = 2
+    extent = (design.x0_mm, -design.x0_mm, -design.y0_mm, design.y0_mm)
+    if origin == "lower":
+        extent = (extent[0], extent[1], extent[3], extent[2])
+    cmap = ListedColormap(["white", "#cfe3cf", "#c0392b"])
+    ax.imshow(state, cmap=cmap, vmin=0, vmax=2, interpolation="nearest", origin="upper", extent=extent,
+              aspect="equal", rasterized=True)
+    if defects.dead_links.size:
+        a, b = link_endpoints(defects.dead_links, design.cols)
+        ra, ca = np.divmod(a, design.cols)
+        rb, cb = np.divmod(b, design.cols)
+        sign = -1.0 if origin == "upper" else 1.0
+        mx = design.x0_mm + ((ca + cb) / 2 + 0.5) * design.pitch_x_mm
+        my = sign * (((ra + rb) / 2 + 0.5) * design.pitch_y_mm - design.y0_mm)
+        ax.scatter(mx, my, marker="x", s=30, color="#1f4e9c", label=f"dead links ({a.size})")
+    # Dead sites are single pixels on a 10^6-site wafer: ring them so they show.
+    if defects.dead_sites.size:
+        r, c = np.divmod(defects.dead_sites, design.cols)
+        sign = -1.0 if origin == "upper" else 1.0
+        ax.scatter(design.x0_mm + (c + 0.5) * design.pitch_x_mm, sign * ((r + 0.5) * design.pitch_y_mm - design.y0_mm),
+                   s=40, facecolors="none", edgecolors="#c0392b", lw=0.8, label=f"dead cores ({r.size})")
+    if show_wafer_edge:
+        theta = np.linspace(0, 2 * np.pi, 361)
+        for radius, style in ((design.wafer_diameter_mm / 2, "-"), (design.usable_radius_mm, ":")):
+            ax.plot(radius * np.cos(theta), radius * np.sin(theta), style, color="0.4", lw=0.8)
+        lim = design.wafer_diameter_mm / 2 * 1.02
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim))
+    ax.set(xlabel="x [mm]", ylabel="y [mm]", title=f"{design.name}: {defects.n_dead_sites} dead cores, "
+           f"{defects.n_dead_links} dead links")
+    if defects.dead_sites.size or defects.dead_links.size:
+        ax.legend(loc="upper right", fontsize=8)
+    return fig

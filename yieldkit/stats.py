@@ -1,0 +1,47 @@
+"""Confidence intervals for yields estimated by Monte Carlo."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["clopper_pearson", "CI_METHOD"]
+
+CI_METHOD = "clopper-pearson"
+
+
+def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float = 0.95
+                    ) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """Exact (Clopper-Pearson) binomial confidence interval for k successes in n trials.
+
+    .. math::
+        p_{lo} = B^{-1}(\\tfrac{1-c}{2}; k, n-k+1), \\quad
+        p_{hi} = B^{-1}(\\tfrac{1+c}{2}; k+1, n-k)
+
+    with :math:`B^{-1}` the beta quantile, and :math:`p_{lo} = 0` at k = 0,
+    :math:`p_{hi} = 1` at k = n. Conservative: coverage is at least ``confidence``.
+
+    Parameters
+    ----------
+    k : int or array
+        Successes [-].
+    n : int or array
+        Trials [-], > 0.
+    confidence : float
+        Two-sided confidence level [-].
+
+    References
+    ----------
+    .. [1] C. J. Clopper, E. S. Pearson, "The use of confidence or fiducial
+       limits illustrated in the case of the binomial", Biometrika 26(4),
+       1934, pp. 404-413.
+    """
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    tail = (1.0 - confidence) / 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(k > 0, stats.beta.ppf(tail, k, n - k + 1), 0.0)
+        high = np.where(k < n, stats.beta.ppf(1.0 - tail, k + 1, n - k), 1.0)
+    if low.ndim == 0:
+        return float(low), float(high)
+    return low, high
