@@ -1,1 +1,36 @@
-"""firmware_map package (see DESIGN.md)."""
+"""firmware_map: the fabric image the wafer firmware loads (see FORMAT.md).
+
+Build an image from a :class:`yieldkit.repair_map.RepairMap`, parse it back,
+verify it (structure, CRCs, digest, Ed25519 signature, repair-map
+invariants), inspect it and diff two images.
+"""
+
+from firmware_map.errors import (
+    ImageBuildError,
+    ImageCRCError,
+    ImageDecodeError,
+    ImageDigestError,
+    ImageError,
+    ImageFormatError,
+    ImageHeaderCRCError,
+    ImageSignatureError,
+    ImageVersionError,
+)
+from firmware_map.image import FabricImage, build_image, decode_image, parse_image, read_image_bytes
+
+__all__ = [
+    "FabricImage",
+    "build_image",
+    "parse_image",
+    "decode_image",
+    "read_image_bytes",
+    "ImageError",
+    "ImageFormatError",
+    "ImageVersionError",
+    "ImageCRCError",
+    "ImageHeaderCRCError",
+    "ImageDigestError",
+    "ImageSignatureError",
+    "ImageDecodeError",
+    "ImageBuildError",
+]

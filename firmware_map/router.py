@@ -1,0 +1,132 @@
+"""Per-router configuration derived from a repair map: bypass and port-enable planes.
+
+See FORMAT.md, section ``ROUTER``. Three boolean planes over the physical
+sites: ``bypass`` (the site serves no logical core), ``east`` and ``south``
+(the link leaving the site E or S is enabled). A link is enabled when the
+L-shaped route between the sites of two logical neighbours uses it: horizontal
+first, unless that crosses a dead link and the vertical-first route does not.
+
+Vectorised: dead links are counted along a route segment with prefix sums, and
+the links a segment covers are marked with a difference array, so the cost is
+O(cores + sites) numpy work and no per-core Python loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["PLANES", "router_planes", "pack_planes", "unpack_planes", "plane_bytes"]
+
+PLANES = ("bypass", "east", "south")
+
+
+def plane_bytes(n_sites: int) -> int:
+    """Bytes of one packed plane of ``n_sites`` bits."""
+    return (int(n_sites) + 7) // 8
+
+
+def _cover(n_lines: int, line_len: int, line: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Boolean (n_lines, line_len): positions [lo, hi) of ``line`` covered by any segment.
+
+    A difference array: +1 at each segment's start, -1 at its end, cumulated
+    along the line. Zero-length segments cancel out.
+    """
+    width = line_len + 1
+    size = n_lines * width
+    base = line * width
+    keep = lo != hi
+    if not keep.all():
+        base, lo, hi = base[keep], lo[keep], hi[keep]
+    diff = np.bincount(base + lo, minlength=size).astype(np.int32)
+    diff -= np.bincount(base + hi, minlength=size).astype(np.int32)
+    return np.cumsum(diff.reshape(n_lines, width), axis=1, dtype=np.int32)[:, :line_len] > 0
+
+
+def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_cols: int,
+                  dead_links: np.ndarray | None = None) -> np.ndarray:
+    """Boolean planes (3, physical_rows, physical_cols): bypass, east, south.
+
+    Parameters
+    ----------
+    physical_of_logical : ndarray of int, shape (logical_rows, logical_cols)
+        Flat physical site of each logical core; every value in
+        ``[0, physical_rows * physical_cols)``.
+    physical_rows, physical_cols : int
+        Physical grid [sites].
+    dead_links : ndarray of int, optional
+        Dead link ids (``2 * site + direction``, 0 = E, 1 = S).
+    """
+    pr, pc = int(physical_rows), int(physical_cols)
+    n = pr * pc
+    planes = np.zeros((3, pr, pc), dtype=bool)
+    p = np.asarray(physical_of_logical)
+    serving = np.zeros(n, dtype=bool)
+    serving[p.ravel()] = True
+    planes[0] = ~serving.reshape(pr, pc)
+
+    r, c = np.divmod(p.astype(np.int32), np.int32(pc))
+    # Pairs of logical neighbours: E pairs then S pairs, as flat int32 arrays.
+    r1 = np.concatenate([r[:, :-1].ravel(), r[:-1, :].ravel()])
+    c1 = np.concatenate([c[:, :-1].ravel(), c[:-1, :].ravel()])
+    r2 = np.concatenate([r[:, 1:].ravel(), r[1:, :].ravel()])
+    c2 = np.concatenate([c[:, 1:].ravel(), c[1:, :].ravel()])
+    if r1.size == 0:
+        return planes
+    cmin, cmax = np.minimum(c1, c2), np.maximum(c1, c2)
+    rmin, rmax = np.minimum(r1, r2), np.maximum(r1, r2)
+
+    h_row, v_col = r1, c2  # horizontal first
+    links = np.asarray(dead_links if dead_links is not None else (), dtype=np.int64)
+    if links.size:
+        site, direction = np.divmod(links, 2)
+        dead_e = np.zeros(n, dtype=np.int32)
+        dead_s = np.zeros(n, dtype=np.int32)
+        dead_e[site[direction == 0]] = 1
+        dead_s[site[direction == 1]] = 1
+        dead_e, dead_s = dead_e.reshape(pr, pc), dead_s.reshape(pr, pc)
+        row_has = dead_e.any(axis=1)
+        col_has = dead_s.any(axis=0)
+        # Only pairs whose segments lie on a row or column with a dead link can be affected.
+        cand = np.flatnonzero(row_has[r1] | row_has[r2] | col_has[c1] | col_has[c2])
+        if cand.size:
+            cum_e = np.zeros((pr, pc + 1), dtype=np.int32)
+            np.cumsum(dead_e, axis=1, out=cum_e[:, 1:])
+            cum_s = np.zeros((pr + 1, pc), dtype=np.int32)
+            np.cumsum(dead_s, axis=0, out=cum_s[1:, :])
+            k_r1, k_r2, k_c1, k_c2 = r1[cand], r2[cand], c1[cand], c2[cand]
+            k_cmin, k_cmax, k_rmin, k_rmax = cmin[cand], cmax[cand], rmin[cand], rmax[cand]
+
+            def row_dead(row: np.ndarray) -> np.ndarray:
+                return cum_e[row, k_cmax] - cum_e[row, k_cmin] > 0
+
+            def col_dead(col: np.ndarray) -> np.ndarray:
+                return cum_s[k_rmax, col] - cum_s[k_rmin, col] > 0
+
+            hf_dead = row_dead(k_r1) | col_dead(k_c2)
+            vf_dead = col_dead(k_c1) | row_dead(k_r2)
+            flip = cand[hf_dead & ~vf_dead]
+            if flip.size:
+                h_row, v_col = r1.copy(), c2.copy()
+                h_row[flip] = r2[flip]
+                v_col[flip] = c1[flip]
+    planes[1] = _cover(pr, pc, h_row, cmin, cmax)
+    planes[2] = _cover(pc, pr, v_col, rmin, rmax).T
+    return planes
+
+
+def pack_planes(planes: np.ndarray) -> bytes:
+    """The ROUTER payload: each plane packed LSB first, padded to whole bytes."""
+    flat = planes.reshape(planes.shape[0], -1)
+    return np.packbits(flat, axis=1, bitorder="little").tobytes()
+
+
+def unpack_planes(payload: bytes | memoryview, physical_rows: int, physical_cols: int) -> tuple[np.ndarray, bool]:
+    """Planes (3, rows, cols) from a ROUTER payload, and whether the padding bits are zero.
+
+    The caller has checked ``len(payload) == 3 * plane_bytes(rows * cols)``.
+    """
+    n = int(physical_rows) * int(physical_cols)
+    packed = np.frombuffer(payload, dtype=np.uint8).reshape(3, plane_bytes(n))
+    bits = np.unpackbits(packed, axis=1, bitorder="little")
+    clean = not bits[:, n:].any()
+    return bits[:, :n].astype(bool).reshape(3, int(physical_rows), int(physical_cols)), clean
