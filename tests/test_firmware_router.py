@@ -1,0 +1,59 @@
+"""firmware_map.router: bypass and port-enable planes of hand-made maps."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from firmware_map.router import pack_planes, plane_bytes, router_planes, unpack_planes
+
+
+def _grid(sites, cols):
+    return np.array([[r * cols + c for r, c in row] for row in sites], dtype=np.int64)
+
+
+def test_identity_map_enables_every_inner_link_and_bypasses_nothing():
+    p = np.arange(12, dtype=np.int64).reshape(3, 4)
+    planes = router_planes(p, 3, 4)
+    assert not planes[0].any()
+    assert planes[1][:, :3].all() and not planes[1][:, 3].any()
+    assert planes[2][:2].all() and not planes[2][2].any()
+
+
+def test_row_shift_bypasses_the_skipped_site_and_routes_through_it():
+    # 2 x 4 physical, 2 x 3 logical; site (0, 1) is skipped in row 0.
+    p = _grid([[(0, 0), (0, 2), (0, 3)], [(1, 0), (1, 1), (1, 2)]], 4)
+    bypass, east, south = router_planes(p, 2, 4)
+    assert bypass.tolist() == [[False, True, False, False], [False, False, False, True]]
+    # row 0: logical 0-1 crosses (0,0)->(0,1)->(0,2); row 1: (1,0)..(1,2)
+    assert east.tolist() == [[True, True, True, False], [True, True, False, False]]
+    # vertical pairs, horizontal first: (0,0)->(1,0); (0,2)->(0,1)->(1,1); (0,3)->(0,2)->(1,2)
+    assert south.tolist() == [[True, True, True, False], [False, False, False, False]]
+
+
+def test_dead_link_turns_the_route_vertical_first():
+    p = _grid([[(0, 2)], [(1, 1)]], 3)
+    _, east, south = router_planes(p, 2, 3)
+    assert east[0].tolist() == [False, True, False] and south[0].tolist() == [False, True, False]
+    dead_e = np.array([2 * (0 * 3 + 1) + 0])           # E link (0,1)-(0,2) is dead
+    _, east, south = router_planes(p, 2, 3, dead_e)
+    assert east[1].tolist() == [False, True, False] and not east[0].any()
+    assert south[0].tolist() == [False, False, True]
+
+
+def test_dead_link_on_both_routes_keeps_horizontal_first():
+    p = _grid([[(0, 2)], [(1, 1)]], 3)
+    dead = np.array([2 * 1 + 0, 2 * (1 * 3 + 1) + 0])  # (0,1)E and (1,1)E
+    _, east, south = router_planes(p, 2, 3, dead)
+    assert east[0].tolist() == [False, True, False] and south[0].tolist() == [False, True, False]
+
+
+def test_pack_unpack_round_trip_with_padding():
+    rng = np.random.default_rng(0)
+    planes = rng.random((3, 5, 7)) < 0.5
+    payload = pack_planes(planes)
+    assert len(payload) == 3 * plane_bytes(35) == 15
+    back, clean = unpack_planes(payload, 5, 7)
+    assert clean and np.array_equal(back, planes)
+    dirty = bytearray(payload)
+    dirty[4] |= 0x80                                     # bit 39 of plane 0: past site 34
+    assert not unpack_planes(bytes(dirty), 5, 7)[1]
