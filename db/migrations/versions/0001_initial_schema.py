@@ -178,7 +178,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('run_id', 'seq', name=op.f('uq_fault_events_run_id_seq'))
     )
     with op.batch_alter_table('fault_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_fault_events_fault_class_time_h'), ['fault_class', 'time_h'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fault_events_fault_class'), ['fault_class'], unique=False)
 
     op.create_table('remap_actions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -230,7 +230,7 @@ def downgrade() -> None:
 
     op.drop_table('remap_actions')
     with op.batch_alter_table('fault_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_fault_events_fault_class_time_h'))
+        batch_op.drop_index(batch_op.f('ix_fault_events_fault_class'))
 
     op.drop_table('fault_events')
     with op.batch_alter_table('runs', schema=None) as batch_op:
