@@ -44,8 +44,8 @@ def plot_yield_curves(table: pd.DataFrame, ax: Axes | None = None, closed_form: 
         (line,) = ax.plot(part["d0_per_cm2"], part["full_fabric_yield"], marker="o", ms=3, label=label)
         ax.fill_between(part["d0_per_cm2"], part["ci_low"], part["ci_high"], color=line.get_color(), alpha=0.2)
     if closed_form is not None:
-        for label, part in closed_form.groupby("label"):
-            ax.plot(part["d0_per_cm2"], part["yield"], ls="--", lw=1, color="0.3", label=str(label))
+        for style, (label, part) in zip(["--", ":", "-.", (0, (5, 1, 1, 1))], closed_form.groupby("label", sort=False)):
+            ax.plot(part["d0_per_cm2"], part["yield"], ls=style, lw=1.2, color="0.25", label=str(label))
     design = ", ".join(sorted(set(map(str, table["design"]))))
     ax.set(xlabel="defect density D0 [cm$^{-2}$]", ylabel="full-fabric yield", ylim=(-0.02, 1.02),
            title=f"{design}: full-fabric yield (shaded: {table['confidence'].iloc[0]:.0%} Clopper-Pearson CI)")

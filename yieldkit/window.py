@@ -100,7 +100,7 @@ def window_points(rng: np.random.Generator, n: int, window: Window) -> tuple[np.
     Rejection sampling: uniform over the rectangle, kept inside the circle
     with probability ``f(r) / f(R)``; draws in rounds until ``n`` are kept.
     """
-    xs, ys, have = [], [], 0
+    xs, ys, have = [np.zeros(0)], [np.zeros(0)], 0
     box = (window.x_hi - window.x_lo) * (window.y_hi - window.y_lo)
     acceptance = max(window.mass * math.pi * window.radius_mm**2 / box, 1e-3)
     while have < n:

@@ -1,0 +1,162 @@
+"""Defect sampler: counts, kill rates, sizes, links and spatial models."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.stat_tolerance import Z, mean_tolerance, proportion_tolerance
+from yieldkit.defect_map import DefectMap, link_endpoints
+from yieldkit.defects import DefectModel, DefectModelError, _large_defect_sites, sample_batch, sample_defect_map
+from yieldkit.design import load_design
+from yieldkit.models import site_failure_probability
+
+SMALL = load_design("small")
+WSE = load_design("wse")
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def test_poisson_counts_mean_and_variance() -> None:
+    model = DefectModel(0.05, x0_um=0)
+    n = 4000
+    counts = sample_batch(WSE, model, n, rng(1)).n_defects
+    mean = model.mean_defects(WSE)
+    assert abs(counts.mean() - mean) < mean_tolerance(math.sqrt(mean), n)
+    # sample variance of a Poisson: SE ~ sqrt((mu4 - sigma^4)/n) = sqrt((mean + 2 mean^2)/n)
+    assert abs(counts.var(ddof=1) - mean) < Z * math.sqrt((mean + 2 * mean**2) / n)
+
+
+def test_negative_binomial_counts_are_overdispersed() -> None:
+    alpha = 2.0
+    model = DefectModel(0.05, alpha=alpha, x0_um=0)
+    n = 6000
+    counts = sample_batch(WSE, model, n, rng(2)).n_defects
+    mean = model.mean_defects(WSE)
+    var = mean + mean**2 / alpha
+    assert abs(counts.mean() - mean) < mean_tolerance(math.sqrt(var), n)
+    # P(N = 0) of the negative binomial
+    p0 = (1 + mean / alpha) ** -alpha
+    assert abs(np.mean(counts == 0) - p0) < proportion_tolerance(p0, n)
+    assert counts.var() > 3 * mean
+
+
+def test_point_defects_kill_sites_at_the_poisson_rate() -> None:
+    d0 = 2.0
+    n = 5000
+    batch = sample_batch(SMALL, DefectModel(d0, x0_um=0), n, rng(3))
+    p = float(site_failure_probability(d0, SMALL.site_area_mm2))
+    dead = batch.dead_per_wafer()
+    expected = SMALL.existing_sites * p
+    assert abs(dead.mean() - expected) < mean_tolerance(math.sqrt(SMALL.existing_sites * p * (1 - p)), n)
+
+
+def test_kill_probability_thins_the_kills() -> None:
+    n = 5000
+    full = sample_batch(SMALL, DefectModel(2.0, x0_um=0), n, rng(4)).dead_per_wafer().mean()
+    half = sample_batch(SMALL, DefectModel(2.0, x0_um=0, kill_probability=0.5), n, rng(5)).dead_per_wafer().mean()
+    p_half = float(site_failure_probability(1.0, SMALL.site_area_mm2))
+    assert abs(half - SMALL.existing_sites * p_half) < mean_tolerance(math.sqrt(SMALL.existing_sites * p_half), n)
+    assert half < full
+    assert sample_batch(SMALL, DefectModel(2.0, kill_probability=0.0), 100, rng(6)).site.size == 0
+
+
+def test_large_defects_kill_neighbours() -> None:
+    n = 3000
+    point = sample_batch(SMALL, DefectModel(1.0, x0_um=0), n, rng(7)).dead_per_wafer().mean()
+    big = sample_batch(SMALL, DefectModel(1.0, x0_um=400.0, max_size_um=3000.0), n, rng(8)).dead_per_wafer().mean()
+    assert big > 1.2 * point
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=st.floats(-40, 40), y=st.floats(-40, 40), radius=st.floats(0.01, 4.0))
+def test_large_defect_covers_exactly_the_cells_its_disk_overlaps(x: float, y: float, radius: float) -> None:
+    index, sites = _large_defect_sites(SMALL, np.array([x]), np.array([y]), np.array([radius]))
+    assert np.all(index == 0)
+    # brute force over every cell of the grid
+    rows, cols = np.divmod(np.arange(SMALL.n_sites), SMALL.cols)
+    left = SMALL.x0_mm + cols * SMALL.pitch_x_mm
+    top = SMALL.y0_mm - rows * SMALL.pitch_y_mm
+    dx = np.clip(x, left, left + SMALL.pitch_x_mm) - x
+    dy = np.clip(y, top - SMALL.pitch_y_mm, top) - y
+    expected = np.flatnonzero((dx * dx + dy * dy <= radius * radius) & SMALL.site_exists.ravel())
+    np.testing.assert_array_equal(np.sort(sites), expected)
+
+
+def test_link_defects_make_dead_links_between_existing_sites() -> None:
+    batch = sample_batch(WSE, DefectModel(0.2, link_fraction=0.5), 200, rng(10))
+    assert batch.link.size > 0
+    a, b = link_endpoints(batch.link, WSE.cols)
+    exists = WSE.site_exists.ravel()
+    assert exists[a].all() and exists[b].all()
+    with_links = batch.link.size / 200
+    sites = batch.site.size / 200
+    assert 0.5 < with_links / sites < 2.0
+
+
+def test_thomas_clusters_raise_the_variance() -> None:
+    n = 3000
+    poisson = sample_batch(WSE, DefectModel(0.05, x0_um=0), n, rng(11)).dead_per_wafer()
+    thomas = sample_batch(WSE, DefectModel(0.05, x0_um=0, spatial="thomas", cluster_mean_size=10.0,
+                                           cluster_sigma_mm=0.3), n, rng(12)).dead_per_wafer()
+    assert poisson.var() / poisson.mean() < 1.3
+    assert thomas.var() / thomas.mean() > 3.0
+
+
+def test_radial_profile_moves_defects_off_the_grid() -> None:
+    n = 3000
+    uniform = sample_batch(WSE, DefectModel(0.1, x0_um=0), n, rng(13)).dead_per_wafer().mean()
+    edge = sample_batch(WSE, DefectModel(0.1, x0_um=0, spatial="radial", radial_beta=4.0), n, rng(14))
+    assert edge.dead_per_wafer().mean() < 0.9 * uniform
+    # the total count over the circle is unchanged
+    mean = DefectModel(0.1).mean_defects(WSE)
+    assert abs(edge.n_defects.mean() - mean) < mean_tolerance(math.sqrt(mean), n)
+
+
+def test_batch_slices_into_wafers() -> None:
+    batch = sample_batch(WSE, DefectModel(0.3, link_fraction=0.1), 50, rng(15))
+    maps = [batch.wafer(i) for i in range(50)]
+    assert sum(m.n_dead_sites for m in maps) == batch.site.size
+    assert sum(m.n_dead_links for m in maps) == batch.link.size
+    np.testing.assert_array_equal(np.concatenate([m.dead_sites for m in maps]), batch.site)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), d0=st.floats(0, 3), alpha=st.one_of(st.none(), st.floats(0.2, 10)),
+       spatial=st.sampled_from(["uniform", "radial", "thomas"]), x0=st.sampled_from([0.0, 0.5, 300.0]),
+       links=st.floats(0, 1))
+def test_sampled_maps_are_valid(seed: int, d0: float, alpha: float | None, spatial: str, x0: float, links: float
+                                ) -> None:
+    model = DefectModel(d0, alpha=alpha, spatial=spatial, radial_beta=2.0, x0_um=x0, link_fraction=links)
+    defect_map = sample_defect_map(SMALL, model, rng(seed))
+    defect_map.check_design(SMALL)  # every dead site exists
+    a, b = link_endpoints(defect_map.dead_links, SMALL.cols)
+    assert SMALL.site_exists.ravel()[a].all() and SMALL.site_exists.ravel()[b].all()
+    again = DefectMap.loads(__import__("json").dumps(defect_map.to_dict()))
+    np.testing.assert_array_equal(again.dead_sites, defect_map.dead_sites)
+    np.testing.assert_array_equal(again.dead_links, defect_map.dead_links)
+
+
+def test_same_generator_state_same_map() -> None:
+    model = DefectModel(0.5, alpha=1.0, link_fraction=0.2)
+    a = sample_defect_map(WSE, model, rng(99))
+    b = sample_defect_map(WSE, model, rng(99))
+    np.testing.assert_array_equal(a.dead_sites, b.dead_sites)
+    np.testing.assert_array_equal(a.dead_links, b.dead_links)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"d0_per_cm2": -1.0}, {"d0_per_cm2": float("nan")}, {"d0_per_cm2": 0.1, "alpha": 0.0},
+    {"d0_per_cm2": 0.1, "spatial": "spiral"}, {"d0_per_cm2": 0.1, "kill_probability": 1.5},
+    {"d0_per_cm2": 0.1, "link_fraction": -0.1}, {"d0_per_cm2": 0.1, "x0_um": 5.0, "max_size_um": 1.0},
+])
+def test_bad_model_parameters_are_named(kwargs: dict) -> None:
+    bad = [k for k in kwargs if k != "d0_per_cm2"] or ["d0_per_cm2"]
+    with pytest.raises(DefectModelError, match=bad[-1]):
+        DefectModel(**kwargs)
