@@ -24,7 +24,7 @@ from firmware_map.errors import ImageError
 from firmware_map.image import FabricImage, parse_image
 from firmware_map.router import PLANES, router_planes
 
-__all__ = ["CheckResult", "VerifyReport", "verify_image", "MALFORMED_CHECKS", "check_router", "design_for"]
+__all__ = ["CheckResult", "VerifyReport", "verify_image", "MALFORMED_CHECKS", "check_router", "design_for", "preset_for"]
 
 #: Checks whose failure means a malformed or tampered file (CLI exit 2); the others exit 1.
 MALFORMED_CHECKS = frozenset({"structure", "version", "header_crc", "crc", "digest", "signature", "decode"})
@@ -108,6 +108,15 @@ def check_router(image: FabricImage) -> CheckResult:
                        f"({int(differ.sum())} bits differ)")
 
 
+def preset_for(name: str, fingerprint: str) -> Design | None:
+    """The shipped preset called ``name`` if its fingerprint is ``fingerprint``, else None."""
+    if name in list_presets() and fingerprint:
+        candidate = load_design(name)
+        if candidate.fingerprint == fingerprint:
+            return candidate
+    return None
+
+
 def design_for(image: FabricImage, design: Design | None) -> tuple[Design | None, CheckResult | None]:
     """The design to check invariants against, and the result of the ``design`` check (None if not run).
 
@@ -116,11 +125,9 @@ def design_for(image: FabricImage, design: Design | None) -> tuple[Design | None
     """
     fingerprint = image.design_fingerprint
     if design is None:
-        name = image.repair_map.design
-        if name in list_presets() and fingerprint:
-            candidate = load_design(name)
-            if candidate.fingerprint == fingerprint:
-                return candidate, CheckResult("design", True, f"preset '{name}'")
+        candidate = preset_for(image.repair_map.design, fingerprint)
+        if candidate is not None:
+            return candidate, CheckResult("design", True, f"preset '{candidate.name}'")
         return None, None
     grids = (design.rows, design.cols)
     if grids != (image.physical_rows, image.physical_cols):
