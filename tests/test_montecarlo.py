@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 
 from tests.stat_tolerance import mean_tolerance, proportion_tolerance
-from yieldkit.defects import DefectModel
+from yieldkit.defects import DefectModel, sample_batch
 from yieldkit.design import load_design
 from yieldkit.errors import InputError
 from yieldkit.models import negative_binomial_yield, poisson_yield, row_spare_yield, site_failure_probability
 from yieldkit.montecarlo import BLOCK_WAFERS, simulate
 from yieldkit.redundancy.row_spares import failing_rows
-from yieldkit.defects import sample_batch
 
 SMALL = load_design("small")
 NO_SPARES = SMALL.with_spares_per_row(0)

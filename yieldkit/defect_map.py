@@ -23,9 +23,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from yieldkit.errors import InputError
-
 from yieldkit.design import Design
+from yieldkit.errors import InputError
 
 __all__ = ["DefectMap", "DefectMapError", "EAST", "SOUTH", "link_ids", "link_endpoints"]
 

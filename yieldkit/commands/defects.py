@@ -9,9 +9,10 @@ import click
 import numpy as np
 
 from yieldkit.cliutil import emit, output_options
-from yieldkit.commands.options import defect_model_from, defect_model_options, design_option, resolve_design
+from yieldkit.commands.options import defect_model_from, defect_model_options, design_option
 from yieldkit.defect_map import DefectMap
 from yieldkit.defects import sample_defect_map
+from yieldkit.design import load_design
 
 
 @click.group()
@@ -35,7 +36,7 @@ def sample(design_name: str, d0: float, alpha: float | None, seed: int, output: 
     Example:
       yieldkit defects sample --design wse --d0 0.1 --alpha 2 --seed 17 -o w17.json
     """
-    design = resolve_design(design_name)
+    design = load_design(design_name)
     model = defect_model_from(d0, alpha, model_options)
     defect_map = sample_defect_map(design, model, np.random.default_rng(np.random.SeedSequence(seed)))
     defect_map.dump(output)
@@ -56,7 +57,7 @@ def show(design_name: str, defect_file: Any, plot_path: str | None, fmt: str | N
     Example:
       yieldkit defects show --design wse w17.json --plot w17.png
     """
-    design = resolve_design(design_name)
+    design = load_design(design_name)
     defect_map = DefectMap.loads(defect_file.read(), source=defect_file.name)
     defect_map.check_design(design)
     rows = np.unique(defect_map.dead_sites // design.cols)

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from yieldkit.cliutil import progress_enabled
-from yieldkit.commands.options import ProgressReporter, resolve_design
+from yieldkit.commands.options import ProgressReporter
 from yieldkit.demo import DEMO_ALPHAS, DEMO_D0, run_yield_demo
+from yieldkit.design import load_design
 from yieldkit.report import Report
 
 
@@ -29,7 +30,7 @@ def demo(out_dir: str, design_name: str, wafers: int, seed: int, workers: int, q
       yieldkit demo
       yieldkit demo --design small --wafers 2000 --out /tmp/demo
     """
-    design = resolve_design(design_name)
+    design = load_design(design_name)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = Report(f"yieldkit demo: {design.name}")

@@ -8,9 +8,8 @@ from typing import Any, TypeVar
 import click
 
 from yieldkit.defects import DefectModel
-from yieldkit.design import Design, load_design
 
-__all__ = ["design_option", "defect_model_options", "defect_model_from", "resolve_design", "run_options", "ProgressReporter"]
+__all__ = ["design_option", "defect_model_options", "defect_model_from", "run_options", "ProgressReporter"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,10 +59,6 @@ def run_options(func: F) -> F:
     ]):
         func = decorator(func)
     return func
-
-
-def resolve_design(name: str) -> Design:
-    return load_design(name)
 
 
 class ProgressReporter:

@@ -8,8 +8,14 @@ from typing import Any
 import click
 
 from yieldkit.cliutil import emit, output_options, parse_float_list, parse_int_list, progress_enabled
-from yieldkit.commands.options import (ProgressReporter, defect_model_from, defect_model_options, design_option,
-                                       resolve_design, run_options)
+from yieldkit.commands.options import (
+    ProgressReporter,
+    defect_model_from,
+    defect_model_options,
+    design_option,
+    run_options,
+)
+from yieldkit.design import load_design
 from yieldkit.montecarlo import simulate as run_simulation
 from yieldkit.sweep import sweep as run_sweep
 
@@ -34,7 +40,7 @@ def simulate(design_name: str, d0: float, alpha: float | None, wafers: int, seed
     Example:
       yieldkit simulate --design wse --d0 0.1 --alpha 2.0 --wafers 100000 --seed 7 --json
     """
-    design = resolve_design(design_name)
+    design = load_design(design_name)
     model = defect_model_from(d0, alpha, model_options)
     with ProgressReporter(wafers, progress_enabled(quiet)) as progress:
         result = run_simulation(design, model, wafers, seed, workers=workers, scheduler=scheduler,
@@ -95,7 +101,7 @@ def sweep(design_name: str, d0_list: str, alpha_list: str | None, spares_list: s
         if path is not None and Path(path).suffix.lower() not in allowed:
             raise click.BadParameter(f"{path}: extension must be one of {', '.join(allowed)}", param_hint=option)
     alphas = _alphas(alpha_list)
-    design = resolve_design(design_name)
+    design = load_design(design_name)
     model = defect_model_from(d0s[0], alphas[0], model_options)
     total = wafers * len(d0s) * len(alphas) * len(spares)
     with ProgressReporter(total, progress_enabled(quiet)) as progress:
