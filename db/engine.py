@@ -65,7 +65,7 @@ def resolve_url(url: str | URL | None = None) -> URL:
         return URL.create("sqlite", database=text)
     try:
         return make_url(text)
-    except exc.ArgumentError:
+    except (exc.ArgumentError, ValueError):
         raise DatabaseInputError(f"not a database URL: {text!r} (expected e.g. sqlite:///file.db)") from None
 
 
