@@ -69,8 +69,9 @@ def _read(path: str, public_key: bytes | None = None) -> Any:
     from firmware_map.errors import ImageError
     from firmware_map.image import parse_image, read_image_bytes
 
+    data = read_image_bytes(path)
     try:
-        return parse_image(read_image_bytes(path), public_key=public_key)
+        return parse_image(data, public_key=public_key)
     except ImageError as exc:
         raise InputError(f"{path}: {exc}") from None
 
@@ -94,11 +95,13 @@ def firmware() -> None:
 @click.option("--wafer-id", default="", show_default=False, help="Wafer id stored in the header (at most 32 bytes).")
 @click.option("--meta", "meta", multiple=True, metavar="KEY=VALUE",
               help="Extra metadata (repeatable; VALUE parsed as JSON when it can be), e.g. --meta built_at=2026-01-02.")
+@click.option("--design", "design_name", metavar="NAME|FILE",
+              help="Design of the wafer, for its absent edge sites (default: the preset the map names, if its fingerprint matches).")
 @click.option("--check/--no-check", default=True, show_default=True,
               help="Refuse to build when the repair map breaks an invariant (yieldkit.verify).")
 @output_options
 def build(repair_map: str, output: str, sign_key: str | None, wafer_id: str, meta: tuple[str, ...],
-          check: bool, fmt: str | None) -> None:
+          design_name: str | None, check: bool, fmt: str | None) -> None:
     """Build the fabric image of a repair map (.npz) and print its size and digest.
 
     The image is byte-identical for the same inputs (no clock inside: pass a
@@ -112,20 +115,23 @@ def build(repair_map: str, output: str, sign_key: str | None, wafer_id: str, met
     from firmware_map.inspection import summarize
     from firmware_map.signing import load_private_key
 
+    from yieldkit.design import load_design
+
+    from firmware_map.verify import preset_for
+
     rm = _load_repair_map(repair_map)
     key = load_private_key(sign_key) if sign_key else None
+    design = load_design(design_name) if design_name else preset_for(rm.design, rm.design_fingerprint)
     if check:
         from yieldkit.verify import verify_repair_map
 
-        from firmware_map.verify import preset_for
-
-        violations = verify_repair_map(rm, design=preset_for(rm.design, rm.design_fingerprint))
+        violations = verify_repair_map(rm, design=design)
         if violations:
             v = violations[0]
             where = f" at logical {tuple(v.logical)}" if v.logical is not None else ""
             raise click.ClickException(f"repair map breaks invariant {v.invariant}{where}: {v.message} "
                                        f"({len(violations)} violations; --no-check builds anyway)")
-    data = build_image(rm, wafer_id=wafer_id, metadata=_parse_meta(meta), signing_key=key)
+    data = build_image(rm, wafer_id=wafer_id, metadata=_parse_meta(meta), signing_key=key, design=design)
     _write_atomic(output, data)
     if output == "-":
         return

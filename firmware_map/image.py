@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from yieldkit.defect_map import DefectMap
+from yieldkit.design import Design
+from yieldkit.errors import InputError
 from yieldkit.repair_map import RepairMap
 
 from firmware_map.errors import (
@@ -67,9 +69,9 @@ MAX_SECTIONS = 64
 _EXPLICIT = 0xFFFFFFFF
 _SITE_LIMIT = 1 << 31
 
-MAP, ROUTER, DEAD_CORES, DEAD_LINKS, META, SIGNATURE = 1, 2, 3, 4, 5, 6
+MAP, ROUTER, DEAD_CORES, DEAD_LINKS, META, SIGNATURE, ABSENT_SITES = 1, 2, 3, 4, 5, 6, 7
 SECTION_NAMES = {MAP: "MAP", ROUTER: "ROUTER", DEAD_CORES: "DEAD_CORES", DEAD_LINKS: "DEAD_LINKS",
-                 META: "META", SIGNATURE: "SIGNATURE"}
+                 META: "META", SIGNATURE: "SIGNATURE", ABSENT_SITES: "ABSENT_SITES"}
 _REQUIRED = (MAP, ROUTER, DEAD_CORES, DEAD_LINKS)
 _CRITICAL = 1
 _SIGNATURE_BYTES = 96  # 32-byte Ed25519 public key + 64-byte signature
@@ -133,6 +135,9 @@ class FabricImage:
         The stored bypass, east and south planes.
     metadata : dict
         Caller-supplied metadata (``META.extra``).
+    absent_sites : ndarray of int64 or None
+        Sites outside the usable wafer area (``ABSENT_SITES``), None when the
+        image was built without a design.
     """
 
     version: tuple[int, int]
@@ -153,6 +158,7 @@ class FabricImage:
     router: np.ndarray
     metadata: dict[str, Any] = field(default_factory=dict)
     n_explicit_rows: int = 0
+    absent_sites: np.ndarray | None = None
 
     @property
     def signed(self) -> bool:
@@ -261,7 +267,7 @@ def _padded_text(text: str, size: int, what: str, ascii_only: bool = False) -> b
 
 
 def build_image(repair_map: RepairMap, *, wafer_id: str = "", metadata: dict[str, Any] | None = None,
-                signing_key: Any = None) -> bytes:
+                signing_key: Any = None, design: Design | None = None) -> bytes:
     """The fabric image of ``repair_map`` (FORMAT.md), byte-identical for equal inputs.
 
     Parameters
@@ -276,6 +282,9 @@ def build_image(repair_map: RepairMap, *, wafer_id: str = "", metadata: dict[str
         build time, pass it here explicitly; nothing reads the clock).
     signing_key : Ed25519PrivateKey, optional
         Signs the digest and appends the ``SIGNATURE`` section.
+    design : Design, optional
+        The design of the wafer: its sites outside the usable area are
+        written to ``ABSENT_SITES`` and no route is laid through them.
 
     Raises
     ------
@@ -311,8 +320,13 @@ def build_image(repair_map: RepairMap, *, wafer_id: str = "", metadata: dict[str
     except (TypeError, ValueError) as exc:
         raise ImageBuildError(f"scheme parameters or metadata are not JSON-serialisable ({exc})") from None
 
+    absent = None
+    if design is not None:
+        if (design.rows, design.cols) != (pr, pc):
+            raise ImageBuildError(f"repair map is for a {pr}x{pc} grid, design '{design.name}' is {design.rows}x{design.cols}")
+        absent = np.flatnonzero(~design.site_exists.ravel())
     map_payload, n_explicit = encode_map(p, pr, pc)
-    planes = router_planes(p, pr, pc, defects.dead_links)
+    planes = router_planes(p, pr, pc, defects.dead_links, absent)
     sections = [
         (MAP, _CRITICAL, map_payload, n_explicit),
         (ROUTER, _CRITICAL, pack_planes(planes), 3),
@@ -320,6 +334,8 @@ def build_image(repair_map: RepairMap, *, wafer_id: str = "", metadata: dict[str
         (DEAD_LINKS, _CRITICAL, defects.dead_links.astype("<u4").tobytes(), defects.n_dead_links),
         (META, 0, meta, 0),
     ]
+    if absent is not None:
+        sections.append((ABSENT_SITES, _CRITICAL, absent.astype("<u4").tobytes(), int(absent.size)))
     return assemble_image(
         wafer_id=_padded_text(wafer_id, 32, "wafer id"),
         fingerprint=_fingerprint_bytes(repair_map.design_fingerprint),
@@ -391,12 +407,12 @@ def read_image_bytes(path: str | Path) -> bytes:
         try:
             size = Path(path).stat().st_size
             if size > MAX_IMAGE_BYTES:
-                raise ImageFormatError(f"file is {size} bytes, more than the {MAX_IMAGE_BYTES} an image may have", str(path))
+                raise InputError(f"{path}: {size} bytes, more than the {MAX_IMAGE_BYTES} an image may have")
             data = Path(path).read_bytes()
         except OSError as exc:
-            raise ImageFormatError(f"cannot read ({exc.strerror or exc})", str(path)) from None
+            raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if len(data) > MAX_IMAGE_BYTES:
-        raise ImageFormatError(f"more than the {MAX_IMAGE_BYTES} bytes an image may have", str(path))
+        raise InputError(f"{path}: more than the {MAX_IMAGE_BYTES} bytes an image may have")
     return data
 
 
@@ -502,8 +518,8 @@ def _read_layout(data: bytes) -> _Layout:
         elif s.type == ROUTER:
             ok = s.count == 3 and s.length == 3 * plane_bytes(pr * pc)
             want = f"3 planes of {plane_bytes(pr * pc)} bytes"
-        elif s.type in (DEAD_CORES, DEAD_LINKS):
-            limit = pr * pc * (1 if s.type == DEAD_CORES else 2)
+        elif s.type in (DEAD_CORES, DEAD_LINKS, ABSENT_SITES):
+            limit = pr * pc * (2 if s.type == DEAD_LINKS else 1)
             ok = s.length == 4 * s.count and s.count <= limit
             want = f"4 bytes for each of at most {limit} entries"
         else:
@@ -620,6 +636,11 @@ def parse_image(data: bytes, *, public_key: bytes | None = None) -> FabricImage:
         outside = np.where(direction == 0, site % pc == pc - 1, site // pc == pr - 1)
         if outside.any():
             raise ImageDecodeError(f"dead link {int(dead_links[outside][0])} leaves the grid", by_type[DEAD_LINKS].where)
+    absent = None
+    if ABSENT_SITES in by_type:
+        absent = _sorted_u32(payload(ABSENT_SITES), pr * pc, "absent sites", by_type[ABSENT_SITES].where)
+        if np.isin(dead_sites, absent, assume_unique=True).any():
+            raise ImageDecodeError("a dead core is listed as absent", by_type[ABSENT_SITES].where)
     meta: dict[str, Any] = {}
     if META in by_type:
         meta = _json_object(payload(META), "metadata", by_type[META].where)
@@ -649,7 +670,7 @@ def parse_image(data: bytes, *, public_key: bytes | None = None) -> FabricImage:
         design_fingerprint=fingerprint, physical_rows=pr, physical_cols=pc, logical_rows=lr,
         logical_cols=lc, scheme=scheme, scheme_params=params, sections=tuple(layout.sections),
         digest=digest, public_key=embedded, repair_map=repair_map, router=planes, metadata=extra,
-        n_explicit_rows=m.count,
+        n_explicit_rows=m.count, absent_sites=absent,
     )
 
 

@@ -9,7 +9,8 @@ Site classes of the physical grid (:func:`site_classes`):
   site lies before it in its logical row), i.e. a spare taken into use;
 * ``bypassed``: alive but serving no logical core (an unused spare, or a site
   outside the usable wafer area: the image does not record which);
-* ``dead``: listed in the image's dead cores (always bypassed).
+* ``dead``: listed in the image's dead cores (always bypassed);
+* ``absent``: outside the usable wafer area (when the image lists them).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from firmware_map.router import PLANES
 __all__ = ["IN_PLACE", "SPARE_USED", "BYPASSED", "DEAD", "CLASS_NAMES", "site_classes", "summarize",
            "plot_image", "diff_images", "diff_records"]
 
-IN_PLACE, SPARE_USED, BYPASSED, DEAD = 0, 1, 2, 3
-CLASS_NAMES = ("in place", "spare used", "bypassed", "dead")
-_COLOURS = ("#d9d9d9", "#1f77b4", "#ffbf00", "#d62728")
+IN_PLACE, SPARE_USED, BYPASSED, DEAD, ABSENT = 0, 1, 2, 3, 4
+CLASS_NAMES = ("in place", "spare used", "bypassed", "dead", "absent")
+_COLOURS = ("#d9d9d9", "#1f77b4", "#ffbf00", "#d62728", "#ffffff")
 
 
 def _shifted(physical_of_logical: np.ndarray, dead_sites: np.ndarray, physical_cols: int) -> np.ndarray:
@@ -49,12 +50,14 @@ def _shifted(physical_of_logical: np.ndarray, dead_sites: np.ndarray, physical_c
 
 
 def site_classes(image: FabricImage) -> np.ndarray:
-    """int8 (physical_rows, physical_cols) array of IN_PLACE, SPARE_USED, BYPASSED, DEAD."""
+    """int8 (physical_rows, physical_cols) array of IN_PLACE, SPARE_USED, BYPASSED, DEAD, ABSENT."""
     rm = image.repair_map
     out = np.full(rm.physical_rows * rm.physical_cols, BYPASSED, dtype=np.int8)
     p = rm.physical_of_logical
     out[p.ravel()] = np.where(_shifted(p, rm.defects.dead_sites, rm.physical_cols).ravel(), SPARE_USED, IN_PLACE)
     out[rm.defects.dead_sites] = DEAD
+    if image.absent_sites is not None:
+        out[image.absent_sites] = ABSENT
     return out.reshape(rm.physical_rows, rm.physical_cols)
 
 
@@ -62,7 +65,7 @@ def summarize(image: FabricImage) -> dict[str, Any]:
     """Header fields, section sizes and counts, as printed by ``firmware inspect``."""
     rm = image.repair_map
     classes = site_classes(image)
-    counts = np.bincount(classes.ravel(), minlength=4)
+    counts = np.bincount(classes.ravel(), minlength=5)
     n_logical = rm.logical_rows * rm.logical_cols
     n_sites = rm.physical_rows * rm.physical_cols
     sizes = {s.name: s.length for s in image.sections}
@@ -96,6 +99,7 @@ def summarize(image: FabricImage) -> dict[str, Any]:
         "dead_links": rm.defects.n_dead_links,
         "spare_used_cores": int(counts[SPARE_USED]),
         "bypassed_alive_sites": int(counts[BYPASSED]),
+        "absent_sites": int(counts[ABSENT]) if image.absent_sites is not None else None,
         "enabled_east_links": int(image.router[1].sum()),
         "enabled_south_links": int(image.router[2].sum()),
         "explicit_map_rows": image.n_explicit_rows,
@@ -131,10 +135,11 @@ def plot_image(image: FabricImage, ax: Any = None, *, origin: str = "upper", tit
     else:
         fig = ax.get_figure()
     classes = site_classes(image)
-    ax.imshow(classes, cmap=ListedColormap(_COLOURS), vmin=-0.5, vmax=3.5, interpolation="nearest",
-              origin=origin, aspect="auto", rasterized=True)
-    counts = np.bincount(classes.ravel(), minlength=4)
-    ax.legend(handles=[Patch(color=c, label=f"{n} ({int(k)})") for c, n, k in zip(_COLOURS, CLASS_NAMES, counts)],
+    ax.imshow(classes, cmap=ListedColormap(_COLOURS), vmin=-0.5, vmax=len(_COLOURS) - 0.5,
+              interpolation="nearest", origin=origin, aspect="auto", rasterized=True)
+    counts = np.bincount(classes.ravel(), minlength=len(_COLOURS))
+    ax.legend(handles=[Patch(facecolor=c, edgecolor="0.5", label=f"{n} ({int(k)})")
+                       for c, n, k in zip(_COLOURS, CLASS_NAMES, counts) if k or n != "absent"],
               loc="upper right", fontsize="small", framealpha=0.9)
     ax.set_xlabel("physical column")
     ax.set_ylabel("physical row")

@@ -4,7 +4,8 @@ See FORMAT.md, section ``ROUTER``. Three boolean planes over the physical
 sites: ``bypass`` (the site serves no logical core), ``east`` and ``south``
 (the link leaving the site E or S is enabled). A link is enabled when the
 L-shaped route between the sites of two logical neighbours uses it: horizontal
-first, unless that crosses a dead link and the vertical-first route does not.
+first, unless that crosses a dead link (or a link touching an absent site) and
+the vertical-first route does not; the same rule as ``yieldkit.verify``.
 
 Vectorised: dead links are counted along a route segment with prefix sums, and
 the links a segment covers are marked with a difference array, so the cost is
@@ -42,8 +43,31 @@ def _cover(n_lines: int, line_len: int, line: np.ndarray, lo: np.ndarray, hi: np
     return np.cumsum(diff.reshape(n_lines, width), axis=1, dtype=np.int32)[:, :line_len] > 0
 
 
+def _unusable_links(pr: int, pc: int, dead_links: np.ndarray | None,
+                    absent_sites: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Boolean (pr, pc) planes of unusable E and S links: dead, or touching an absent site."""
+    links = np.asarray(dead_links if dead_links is not None else (), dtype=np.int64)
+    absent = np.asarray(absent_sites if absent_sites is not None else (), dtype=np.int64)
+    if not links.size and not absent.size:
+        return None
+    n = pr * pc
+    dead_e = np.zeros(n, dtype=bool)
+    dead_s = np.zeros(n, dtype=bool)
+    site, direction = np.divmod(links, 2)
+    dead_e[site[direction == 0]] = True
+    dead_s[site[direction == 1]] = True
+    dead_e, dead_s = dead_e.reshape(pr, pc), dead_s.reshape(pr, pc)
+    if absent.size:
+        missing = np.zeros(n, dtype=bool)
+        missing[absent] = True
+        missing = missing.reshape(pr, pc)
+        dead_e[:, :-1] |= missing[:, :-1] | missing[:, 1:]
+        dead_s[:-1, :] |= missing[:-1, :] | missing[1:, :]
+    return dead_e, dead_s
+
+
 def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_cols: int,
-                  dead_links: np.ndarray | None = None) -> np.ndarray:
+                  dead_links: np.ndarray | None = None, absent_sites: np.ndarray | None = None) -> np.ndarray:
     """Boolean planes (3, physical_rows, physical_cols): bypass, east, south.
 
     Parameters
@@ -55,6 +79,8 @@ def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_
         Physical grid [sites].
     dead_links : ndarray of int, optional
         Dead link ids (``2 * site + direction``, 0 = E, 1 = S).
+    absent_sites : ndarray of int, optional
+        Sites outside the usable wafer area; their links count as dead.
     """
     pr, pc = int(physical_rows), int(physical_cols)
     n = pr * pc
@@ -76,14 +102,9 @@ def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_
     rmin, rmax = np.minimum(r1, r2), np.maximum(r1, r2)
 
     h_row, v_col = r1, c2  # horizontal first
-    links = np.asarray(dead_links if dead_links is not None else (), dtype=np.int64)
-    if links.size:
-        site, direction = np.divmod(links, 2)
-        dead_e = np.zeros(n, dtype=np.int32)
-        dead_s = np.zeros(n, dtype=np.int32)
-        dead_e[site[direction == 0]] = 1
-        dead_s[site[direction == 1]] = 1
-        dead_e, dead_s = dead_e.reshape(pr, pc), dead_s.reshape(pr, pc)
+    unusable = _unusable_links(pr, pc, dead_links, absent_sites)
+    if unusable is not None:
+        dead_e, dead_s = unusable
         row_has = dead_e.any(axis=1)
         col_has = dead_s.any(axis=0)
         # Only pairs whose segments lie on a row or column with a dead link can be affected.

@@ -97,7 +97,8 @@ class VerifyReport:
 def check_router(image: FabricImage) -> CheckResult:
     """Stored router planes against the planes recomputed from the decoded map."""
     rm = image.repair_map
-    expected = router_planes(rm.physical_of_logical, rm.physical_rows, rm.physical_cols, rm.defects.dead_links)
+    expected = router_planes(rm.physical_of_logical, rm.physical_rows, rm.physical_cols, rm.defects.dead_links,
+                             image.absent_sites)
     differ = expected != image.router
     if not differ.any():
         return CheckResult("router", True)
@@ -127,7 +128,7 @@ def design_for(image: FabricImage, design: Design | None) -> tuple[Design | None
     if design is None:
         candidate = preset_for(image.repair_map.design, fingerprint)
         if candidate is not None:
-            return candidate, CheckResult("design", True, f"preset '{candidate.name}'")
+            return candidate, _absent_matches(image, candidate) or CheckResult("design", True, f"preset '{candidate.name}'")
         return None, None
     grids = (design.rows, design.cols)
     if grids != (image.physical_rows, image.physical_cols):
@@ -138,7 +139,20 @@ def design_for(image: FabricImage, design: Design | None) -> tuple[Design | None
         return design, CheckResult("design", False, "header (offset 72)",
                                    f"image was built for design fingerprint {fingerprint[:12]}..., "
                                    f"'{design.name}' has {design.fingerprint[:12]}...")
-    return design, CheckResult("design", True, f"design '{design.name}'")
+    return design, _absent_matches(image, design) or CheckResult("design", True, f"design '{design.name}'")
+
+
+def _absent_matches(image: FabricImage, design: Design) -> CheckResult | None:
+    """A failed ``design`` check when the image's absent sites are not the design's, else None."""
+    if image.absent_sites is None:
+        return None
+    expected = np.flatnonzero(~design.site_exists.ravel())
+    if np.array_equal(expected, image.absent_sites):
+        return None
+    odd = np.setxor1d(expected, image.absent_sites)
+    r, c = divmod(int(odd[0]), design.cols)
+    return CheckResult("design", False, f"site ({r}, {c})",
+                       f"ABSENT_SITES disagrees with design '{design.name}' on {odd.size} sites")
 
 
 def _violation_dict(v: Any) -> dict[str, Any]:
