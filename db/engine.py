@@ -194,6 +194,9 @@ def translate_errors(url: str | URL) -> Iterator[None]:
     except exc.OperationalError as err:
         message = _describe(err)
         lowered = message.lower()
+        sqlstate = getattr(err.orig, "sqlstate", None) or ""
+        if sqlstate.startswith("40") or "locked" in lowered:
+            raise  # contention (deadlock, serialization, lock timeout): the caller may retry
         if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
             raise DatabaseInputError(f"database {where} is read-only: {message}") from None
         if "unable to open" in lowered or "connection" in lowered or "connect" in lowered or "could not" in lowered \

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, exc, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import write_transaction
@@ -255,18 +255,35 @@ def write_fault_events(
     rows = inserted = batches = 0
     unknown = False
     for batch in _batches(events, batch_size):
-        with write_transaction(engine) as conn:
-            if method == "driver":
-                n = conn.exec_driver_sql(sql, batch).rowcount
-            elif method == "copy":
-                n = _write_copy(conn, batch)
-            else:
-                n = _write_core(conn, batch)
+        for attempt in range(_RETRIES + 1):
+            try:
+                with write_transaction(engine) as conn:
+                    if method == "driver":
+                        n = conn.exec_driver_sql(sql, batch).rowcount
+                    elif method == "copy":
+                        n = _write_copy(conn, batch)
+                    else:
+                        n = _write_core(conn, batch)
+                break
+            except exc.OperationalError as err:
+                # A batch is idempotent, so a lock timeout or a PostgreSQL deadlock /
+                # serialization failure is retried rather than lost.
+                if attempt == _RETRIES or not _retryable(err):
+                    raise
+                time.sleep(0.05 * 2**attempt)
         rows += len(batch)
         unknown |= n is None or n < 0
         inserted += max(n or 0, 0)
         batches += 1
     return WriteStats(rows, -1 if unknown else inserted, batches, time.perf_counter() - t0)
+
+
+_RETRIES = 3
+
+
+def _retryable(err: exc.OperationalError) -> bool:
+    code = getattr(err.orig, "sqlstate", None)
+    return code in ("40P01", "40001") or "locked" in str(err.orig).lower()
 
 
 def _insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keys: list[str]) -> int:
