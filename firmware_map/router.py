@@ -29,18 +29,33 @@ def plane_bytes(n_sites: int) -> int:
 def _cover(n_lines: int, line_len: int, line: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Boolean (n_lines, line_len): positions [lo, hi) of ``line`` covered by any segment.
 
-    A difference array: +1 at each segment's start, -1 at its end, cumulated
-    along the line. Zero-length segments cancel out.
+    Unit segments (most of them: neighbours one hop apart) are scattered
+    directly; longer ones go through a difference array (+1 at the start, -1
+    at the end, cumulated along the line). Empty segments cover nothing.
     """
-    width = line_len + 1
-    size = n_lines * width
-    base = line * width
-    keep = lo != hi
-    if not keep.all():
-        base, lo, hi = base[keep], lo[keep], hi[keep]
-    diff = np.bincount(base + lo, minlength=size).astype(np.int32)
-    diff -= np.bincount(base + hi, minlength=size).astype(np.int32)
-    return np.cumsum(diff.reshape(n_lines, width), axis=1, dtype=np.int32)[:, :line_len] > 0
+    out = np.zeros(n_lines * line_len, dtype=bool)
+    span = hi - lo
+    unit = span == 1
+    out[line[unit] * line_len + lo[unit]] = True
+    longer = np.flatnonzero(span > 1)
+    if not longer.size:
+        return out.reshape(n_lines, line_len)
+    spans = span[longer].astype(np.int64)
+    total = int(spans.sum())
+    if total <= out.size:
+        # Few, short segments (skips over dead or spare sites): list their positions.
+        starts = line[longer].astype(np.int64) * line_len + lo[longer]
+        steps = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(spans) - spans, spans)
+        out[np.repeat(starts, spans) + steps] = True
+    else:
+        width = line_len + 1
+        size = n_lines * width
+        base = line[longer].astype(np.int64) * width
+        diff = np.bincount(base + lo[longer], minlength=size).astype(np.int32)
+        diff -= np.bincount(base + hi[longer], minlength=size).astype(np.int32)
+        covered = np.cumsum(diff.reshape(n_lines, width), axis=1, dtype=np.int32)[:, :line_len] > 0
+        out |= covered.ravel()
+    return out.reshape(n_lines, line_len)
 
 
 def _unusable_links(pr: int, pc: int, dead_links: np.ndarray | None,
@@ -105,10 +120,13 @@ def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_
     unusable = _unusable_links(pr, pc, dead_links, absent_sites)
     if unusable is not None:
         dead_e, dead_s = unusable
+        # Only bent pairs have two routes, and only those whose segments lie on a
+        # row or column with an unusable link can need the vertical-first one.
+        bent = np.flatnonzero((r1 != r2) & (c1 != c2))
         row_has = dead_e.any(axis=1)
         col_has = dead_s.any(axis=0)
-        # Only pairs whose segments lie on a row or column with a dead link can be affected.
-        cand = np.flatnonzero(row_has[r1] | row_has[r2] | col_has[c1] | col_has[c2])
+        b_r1, b_r2, b_c1, b_c2 = r1[bent], r2[bent], c1[bent], c2[bent]
+        cand = bent[row_has[b_r1] | row_has[b_r2] | col_has[b_c1] | col_has[b_c2]]
         if cand.size:
             cum_e = np.zeros((pr, pc + 1), dtype=np.int32)
             np.cumsum(dead_e, axis=1, out=cum_e[:, 1:])
