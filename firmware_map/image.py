@@ -19,6 +19,7 @@ import json
 import struct
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from firmware_map.errors import (
     ImageSignatureError,
     ImageVersionError,
 )
-from firmware_map.router import pack_planes, plane_bytes, router_planes, unpack_planes
+from firmware_map.router import pack_planes, padding_clear, plane_bytes, router_planes, unpack_planes
 
 __all__ = [
     "MAGIC",
@@ -131,8 +132,10 @@ class FabricImage:
         been verified against it).
     repair_map : RepairMap
         The decoded map, equal to the one the image was built from.
+    router_payload : bytes
+        The ROUTER section as stored (packed planes).
     router : ndarray of bool, shape (3, physical_rows, physical_cols)
-        The stored bypass, east and south planes.
+        The stored bypass, east and south planes (unpacked on first use).
     metadata : dict
         Caller-supplied metadata (``META.extra``).
     absent_sites : ndarray of int64 or None
@@ -155,10 +158,14 @@ class FabricImage:
     digest: str
     public_key: bytes | None
     repair_map: RepairMap
-    router: np.ndarray
+    router_payload: bytes
     metadata: dict[str, Any] = field(default_factory=dict)
     n_explicit_rows: int = 0
     absent_sites: np.ndarray | None = None
+
+    @cached_property
+    def router(self) -> np.ndarray:
+        return unpack_planes(self.router_payload, self.physical_rows, self.physical_cols)[0]
 
     @property
     def signed(self) -> bool:
@@ -649,8 +656,7 @@ def parse_image(data: bytes, *, public_key: bytes | None = None) -> FabricImage:
     extra = meta.get("extra", {})
     if not all(isinstance(v, str) for v in strings.values()) or not isinstance(complete, bool) or not isinstance(extra, dict):
         raise ImageDecodeError("metadata fields have the wrong types", by_type[META].where)
-    planes, clean = unpack_planes(payload(ROUTER), pr, pc)
-    if not clean:
+    if not padding_clear(payload(ROUTER), pr * pc):
         raise ImageDecodeError("router planes have bits set past the last site", by_type[ROUTER].where)
 
     defects = DefectMap(pr, pc, dead_sites, dead_links, design=strings["defects_design"])
@@ -669,7 +675,7 @@ def parse_image(data: bytes, *, public_key: bytes | None = None) -> FabricImage:
         version=(h[1], h[2]), header_length=h[3], image_length=h[6], wafer_id=wafer_id,
         design_fingerprint=fingerprint, physical_rows=pr, physical_cols=pc, logical_rows=lr,
         logical_cols=lc, scheme=scheme, scheme_params=params, sections=tuple(layout.sections),
-        digest=digest, public_key=embedded, repair_map=repair_map, router=planes, metadata=extra,
+        digest=digest, public_key=embedded, repair_map=repair_map, router_payload=bytes(payload(ROUTER)), metadata=extra,
         n_explicit_rows=m.count, absent_sites=absent,
     )
 

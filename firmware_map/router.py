@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PLANES", "router_planes", "pack_planes", "unpack_planes", "plane_bytes"]
+__all__ = ["PLANES", "router_planes", "pack_planes", "unpack_planes", "plane_bytes", "padding_clear"]
 
 PLANES = ("bypass", "east", "south")
+_SHORT = 16  # segments up to this many links are listed position by position
+_FEW = 8192  # up to this many longer segments are sliced one by one, more use a difference array
 
 
 def plane_bytes(n_sites: int) -> int:
@@ -30,24 +32,30 @@ def _cover(n_lines: int, line_len: int, line: np.ndarray, lo: np.ndarray, hi: np
     """Boolean (n_lines, line_len): positions [lo, hi) of ``line`` covered by any segment.
 
     Unit segments (most of them: neighbours one hop apart) are scattered
-    directly; longer ones go through a difference array (+1 at the start, -1
-    at the end, cumulated along the line). Empty segments cover nothing.
+    directly, short ones listed position by position, a few long ones sliced
+    (a loop over segments, at most one per logical row in practice), many
+    long ones go through a difference array (+1 at the start, -1 at the end,
+    cumulated along the line). Empty segments cover nothing.
     """
     out = np.zeros(n_lines * line_len, dtype=bool)
     span = hi - lo
     unit = span == 1
     out[line[unit] * line_len + lo[unit]] = True
-    longer = np.flatnonzero(span > 1)
-    if not longer.size:
-        return out.reshape(n_lines, line_len)
-    spans = span[longer].astype(np.int64)
-    total = int(spans.sum())
-    if total <= out.size:
-        # Few, short segments (skips over dead or spare sites): list their positions.
-        starts = line[longer].astype(np.int64) * line_len + lo[longer]
+    short = np.flatnonzero((span > 1) & (span <= _SHORT))
+    if short.size:
+        # Skips over a few dead or spare sites: list their positions.
+        spans = span[short].astype(np.int64)
+        total = int(spans.sum())
+        starts = line[short].astype(np.int64) * line_len + lo[short]
         steps = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(spans) - spans, spans)
         out[np.repeat(starts, spans) + steps] = True
-    else:
+    longer = np.flatnonzero(span > _SHORT)
+    if 0 < longer.size <= _FEW:
+        # A few long spans (one per logical row of a row-shift map): slice them.
+        grid = out.reshape(n_lines, line_len)
+        for k in longer.tolist():
+            grid[line[k], lo[k] : hi[k]] = True
+    elif longer.size:
         width = line_len + 1
         size = n_lines * width
         base = line[longer].astype(np.int64) * width
@@ -106,13 +114,20 @@ def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_
     planes[0] = ~serving.reshape(pr, pc)
 
     r, c = np.divmod(p.astype(np.int32), np.int32(pc))
-    # Pairs of logical neighbours: E pairs then S pairs, as flat int32 arrays.
-    r1 = np.concatenate([r[:, :-1].ravel(), r[:-1, :].ravel()])
-    c1 = np.concatenate([c[:, :-1].ravel(), c[:-1, :].ravel()])
-    r2 = np.concatenate([r[:, 1:].ravel(), r[1:, :].ravel()])
-    c2 = np.concatenate([c[:, 1:].ravel(), c[1:, :].ravel()])
-    if r1.size == 0:
-        return planes
+    # A logical row lying in one physical row with increasing columns (a
+    # bitmap row of the MAP) has straight E routes whose union is one span of
+    # E links from its first to its last site: one segment instead of one
+    # per pair. The E pairs of other rows and all S pairs are routed one by one.
+    straight = (r == r[:, :1]).all(axis=1)
+    if p.shape[1] > 1:
+        straight &= (np.diff(c, axis=1) > 0).all(axis=1)
+    bent_rows = np.flatnonzero(~straight)
+    span_rows = np.flatnonzero(straight)
+    e_r, e_c = r[bent_rows], c[bent_rows]
+    r1 = np.concatenate([e_r[:, :-1].ravel(), r[:-1, :].ravel()])
+    c1 = np.concatenate([e_c[:, :-1].ravel(), c[:-1, :].ravel()])
+    r2 = np.concatenate([e_r[:, 1:].ravel(), r[1:, :].ravel()])
+    c2 = np.concatenate([e_c[:, 1:].ravel(), c[1:, :].ravel()])
     cmin, cmax = np.minimum(c1, c2), np.maximum(c1, c2)
     rmin, rmax = np.minimum(r1, r2), np.maximum(r1, r2)
 
@@ -148,7 +163,8 @@ def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_
                 h_row, v_col = r1.copy(), c2.copy()
                 h_row[flip] = r2[flip]
                 v_col[flip] = c1[flip]
-    planes[1] = _cover(pr, pc, h_row, cmin, cmax)
+    planes[1] = _cover(pr, pc, np.concatenate([h_row, r[span_rows, 0]]),
+                       np.concatenate([cmin, c[span_rows, 0]]), np.concatenate([cmax, c[span_rows, -1]]))
     planes[2] = _cover(pc, pr, v_col, rmin, rmax).T
     return planes
 
@@ -157,6 +173,16 @@ def pack_planes(planes: np.ndarray) -> bytes:
     """The ROUTER payload: each plane packed LSB first, padded to whole bytes."""
     flat = planes.reshape(planes.shape[0], -1)
     return np.packbits(flat, axis=1, bitorder="little").tobytes()
+
+
+def padding_clear(payload: bytes | memoryview, n_sites: int) -> bool:
+    """True when the unused bits of each plane's last byte are zero (length already checked)."""
+    used = int(n_sites) % 8
+    if used == 0:
+        return True
+    step = plane_bytes(n_sites)
+    mask = 0xFF & ~((1 << used) - 1)
+    return not any(payload[(k + 1) * step - 1] & mask for k in range(3))
 
 
 def unpack_planes(payload: bytes | memoryview, physical_rows: int, physical_cols: int) -> tuple[np.ndarray, bool]:

@@ -22,7 +22,7 @@ from yieldkit.design import Design, list_presets, load_design
 
 from firmware_map.errors import ImageError
 from firmware_map.image import FabricImage, parse_image
-from firmware_map.router import PLANES, router_planes
+from firmware_map.router import PLANES, pack_planes, router_planes
 
 __all__ = ["CheckResult", "VerifyReport", "verify_image", "MALFORMED_CHECKS", "check_router", "design_for", "preset_for"]
 
@@ -99,9 +99,9 @@ def check_router(image: FabricImage) -> CheckResult:
     rm = image.repair_map
     expected = router_planes(rm.physical_of_logical, rm.physical_rows, rm.physical_cols, rm.defects.dead_links,
                              image.absent_sites)
-    differ = expected != image.router
-    if not differ.any():
+    if pack_planes(expected) == image.router_payload:
         return CheckResult("router", True)
+    differ = expected != image.router
     plane, row, col = (int(v) for v in np.argwhere(differ)[0])
     stored = bool(image.router[plane, row, col])
     return CheckResult("router", False, f"site ({row}, {col}), plane {PLANES[plane]}",
