@@ -27,7 +27,7 @@ from firmware_map import image as im
 from firmware_map.samples import row_shift_map, tiny_design
 from firmware_map.signing import generate_key
 
-FUZZ = settings(max_examples=1500, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=2500, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
