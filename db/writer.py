@@ -182,12 +182,17 @@ _PG_STAGE = (
 )
 
 
+_PG_COPY_TYPES = ["int4", "int8", "float8", "int4", "int4", "int8", "text", "text", "text", "float8", "float8",
+                  "text"]
+
+
 def _write_copy(conn: Connection, rows: list[tuple]) -> int:
     cols = ", ".join(FAULT_EVENT_COLUMNS)
     conn.exec_driver_sql(_PG_STAGE)
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
-        with cur.copy(f"COPY yk_fault_stage ({cols}) FROM STDIN") as copy:
+        with cur.copy(f"COPY yk_fault_stage ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_PG_COPY_TYPES)  # binary COPY: ~1.5x the text format (bench_db_write.py)
             for row in rows:
                 copy.write_row(row)
     result = conn.exec_driver_sql(

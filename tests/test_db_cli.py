@@ -63,6 +63,10 @@ def test_upgrade_current_stats_export(empty_db_url, tmp_path):
     assert exported["dead_sites"].tolist() == ["0201000000000000"]  # little-endian int64 258
     assert exported["dead_links"].tolist() == [""]
 
+    to_stdout = run("export", "--db", empty_db_url, "--table", "fault_events", "--format", "parquet", "-o", "-")
+    assert to_stdout.exit_code == 0
+    assert pd.read_parquet(io.BytesIO(to_stdout.stdout_bytes))["seq"].tolist() == [0, 1, 2, 3, 4]
+
     target = tmp_path / "events.parquet"
     pq = run("export", "--db", empty_db_url, "--table", "fault_events", "--format", "parquet", "-o", str(target))
     assert pq.exit_code == 0, pq.output

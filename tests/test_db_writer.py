@@ -64,9 +64,14 @@ def test_postgres_copy_path(db_engine, db_seed):
         pytest.skip("COPY is PostgreSQL only")
     runs = db_seed(2)["runs"]
     events = make_events(runs, 2000)
+    events[3].update(time_h=7, temperature_c=None, voltage_v=1)  # ints where floats go, NULLs
     assert write_fault_events(db_engine, events, batch_size=700, method="copy").inserted == 2000
     assert write_fault_events(db_engine, events, method="copy").inserted == 0
     assert count(db_engine) == 2000
+    with db_engine.connect() as conn:
+        row = conn.exec_driver_sql(f"SELECT time_h, temperature_c, voltage_v FROM fault_events "
+                                   f"WHERE run_id = {events[3]['run_id']} AND seq = {events[3]['seq']}").one()
+    assert tuple(row) == (7.0, None, 1.0)
 
 
 def test_dataframe_input_with_missing_values(db_engine, db_seed):
