@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
+from alembic.util import CommandError
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -26,6 +27,7 @@ __all__ = [
     "alembic_config",
     "head_revision",
     "upgrade",
+    "downgrade",
     "current",
     "revision_of",
     "check_schema",
@@ -132,17 +134,40 @@ def upgrade(url: str | URL | Engine | None = None, revision: str = "head") -> Re
                 raise SchemaRevisionError(
                     f"database {where} has yieldkit tables but no revision stamp; refusing to migrate it"
                 )
-            config = alembic_config()
-            with engine.connect() as conn:
-                conn.execution_options(yieldkit_begin_immediate=True)
-                config.attributes["connection"] = conn
-                command.upgrade(config, revision)
-                if conn.in_transaction():
-                    conn.commit()
+            _run(engine, command.upgrade, revision)
         return current(engine)
     finally:
         if owned:
             engine.dispose()
+
+
+def downgrade(url: str | URL | Engine | None, revision: str) -> Revision:
+    """Migrate the database at ``url`` down to ``revision`` (``"base"`` drops the schema)."""
+    engine, owned = _engine(url, must_exist=True)
+    try:
+        with translate_errors(engine.url):
+            with engine.connect() as conn:
+                rev = revision_of(conn)
+            _refuse_unknown(rev, display_url(engine.url))
+            _run(engine, command.downgrade, revision)
+        return current(engine)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def _run(engine: Engine, step, revision: str) -> None:
+    """Run an Alembic command on one connection in one write transaction (BEGIN IMMEDIATE on SQLite)."""
+    config = alembic_config()
+    with engine.connect() as conn:
+        conn.execution_options(yieldkit_begin_immediate=True)
+        config.attributes["connection"] = conn
+        try:
+            step(config, revision)
+        except CommandError as err:
+            raise SchemaRevisionError(f"cannot migrate {display_url(engine.url)} to {revision!r}: {err}") from None
+        if conn.in_transaction():
+            conn.commit()
 
 
 def check_schema(engine: Engine) -> str:

@@ -18,7 +18,7 @@ from db.engine import (
     resolve_url,
     write_transaction,
 )
-from db.migrate import SchemaRevisionError, check_schema, current, head_revision, upgrade
+from db.migrate import SchemaRevisionError, check_schema, current, downgrade, head_revision, upgrade
 from db.models import Base, FaultEvent, Wafer, WaferState, decode_ids, encode_ids
 from yieldkit.faults import FaultClass
 
@@ -42,6 +42,22 @@ def test_upgrade_creates_schema_at_head_and_is_idempotent(empty_db_url):
         assert check_schema(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+def test_downgrade_to_base_and_back(empty_db_url):
+    upgrade(empty_db_url)
+    assert downgrade(empty_db_url, "base").revision is None
+    engine = make_engine(empty_db_url)
+    try:
+        assert not set(Base.metadata.tables) & set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert upgrade(empty_db_url).at_head
+
+
+def test_unknown_target_revision_is_an_input_error(empty_db_url):
+    with pytest.raises(SchemaRevisionError, match="nonsense"):
+        upgrade(empty_db_url, "nonsense")
 
 
 def test_models_and_migrations_agree(db_engine):
