@@ -613,8 +613,6 @@ def parse_image(data: bytes, *, public_key: bytes | None = None) -> FabricImage:
     ImageError
         A subclass naming the failing check and where.
     """
-    if not isinstance(data, (bytes, bytearray)):
-        data = bytes(data)
     data = bytes(data)
     layout = _read_layout(data)
     digest, embedded = _check_integrity(data, layout, public_key)

@@ -248,8 +248,12 @@ def forged(draw):
             count = draw(st.sampled_from([0, 1, 3, len(payload) // 4, 0xFFFFFFFF]))
             sections.append((type_, draw(st.sampled_from([0, 1])), payload, count))
     sane = draw(st.integers(0, 5)) > 0  # mostly a sane header, so the sections get decoded
-    scheme = b"row-shift".ljust(16, b"\0") if sane else draw(st.sampled_from([bytes(16), b"\xff" * 16, b"a\0b".ljust(16, b"\0")]))
-    params = draw(st.sampled_from([b'{"reach":1}', b"{}"] if sane else [b"[]", b"nope", b"", b'{"a":' * 3000]))
+    if sane:
+        scheme = draw(st.sampled_from([b"row-shift"] * 4 + [b"none", b"row-col", b"block", b"mystery"])).ljust(16, b"\0")
+    else:
+        scheme = draw(st.sampled_from([bytes(16), b"\xff" * 16, b"a\0b".ljust(16, b"\0")]))
+    params = draw(st.sampled_from([b'{"reach":1}', b"{}", b'{"reach":"x"}', b'{"reach":-1}', b'{"reach":[1]}',
+                                   b'{"d":1e300,"b":"q","s":0}'] if sane else [b"[]", b"nope", b"", b'{"a":' * 3000]))
     return im.assemble_image(wafer_id=draw(st.sampled_from([bytes(32), b"W".ljust(32, b"\0")] if sane else [b"\xff" * 32, b"a\0b".ljust(32, b"\0")])),
                              fingerprint=draw(st.sampled_from([bytes(32), b"\x01" * 32])), grids=(pr, pc, lr, lc),
                              scheme=scheme, scheme_params=params, sections=sections,
