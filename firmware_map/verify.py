@@ -94,11 +94,15 @@ class VerifyReport:
         }
 
 
-def check_router(image: FabricImage) -> CheckResult:
-    """Stored router planes against the planes recomputed from the decoded map."""
+def check_router(image: FabricImage, absent_sites: np.ndarray | None = None) -> CheckResult:
+    """Stored router planes against the planes recomputed from the decoded map.
+
+    ``absent_sites`` defaults to the image's ``ABSENT_SITES``.
+    """
     rm = image.repair_map
+    absent = absent_sites if absent_sites is not None else image.absent_sites
     expected = router_planes(rm.physical_of_logical, rm.physical_rows, rm.physical_cols, rm.defects.dead_links,
-                             image.absent_sites)
+                             absent)
     if pack_planes(expected) == image.router_payload:
         return CheckResult("router", True)
     differ = expected != image.router
@@ -243,6 +247,14 @@ def verify_image(data: bytes, *, defects: DefectMap | None = None, public_key: b
         if not design_check.ok:
             return report
     report.design = resolved.name if resolved is not None else ""
+    if resolved is not None and image.absent_sites is None and not resolved.site_exists.all():
+        # Built without the design: its routes must still avoid the design's absent sites.
+        result = check_router(image, np.flatnonzero(~resolved.site_exists.ravel()))
+        if not result.ok:
+            report.checks.append(CheckResult("router", False, result.where,
+                                             f"{result.message}; the image does not list the absent sites of "
+                                             f"design '{resolved.name}' and routes through them (rebuild with the design)"))
+            return report
     if not _invariants(report, "invariants", image, resolved, None):
         return report
     if defects is not None:

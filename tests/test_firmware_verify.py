@@ -165,3 +165,11 @@ def test_design_mismatch_is_reported(valid_img):
 
 def test_malformed_checks_are_the_integrity_ones():
     assert MALFORMED_CHECKS == {"structure", "version", "header_crc", "crc", "digest", "signature", "decode"}
+
+
+def test_image_built_without_its_design_must_not_route_through_absent_sites():
+    wse = load_design("wse")
+    rm = row_shift_map(wse)
+    report = verify_image(build_image(rm))              # no ABSENT_SITES: routes ignore the clipped corners
+    assert report.failed.check == "router" and "absent sites of design 'wse'" in report.failed.message
+    assert verify_image(build_image(rm, design=wse)).ok
