@@ -174,9 +174,14 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
                 yield conn
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """An ORM session factory bound to ``engine`` (``expire_on_commit=False``)."""
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
+    """An ORM session factory bound to ``engine`` (``expire_on_commit=False``).
+
+    With ``write=True`` its transactions open with ``BEGIN IMMEDIATE`` on
+    SQLite, like :func:`write_transaction`.
+    """
+    bind = engine.execution_options(**{_WRITE_OPTION: True}) if write else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def _describe(err: BaseException) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, exc, insert, select, update
+from sqlalchemy import Connection, Engine, Table, exc, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import write_transaction
@@ -332,8 +332,6 @@ def add_wafer(conn: Connection, lot_id: int, serial: str, design: str,
 
 def set_wafer_state(conn: Connection, wafer_id: int, state: WaferState | str) -> None:
     """Move a wafer to ``state``."""
-    from sqlalchemy import func
-
     conn.execute(update(Wafer).where(Wafer.id == wafer_id).values(state=WaferState(state),
                                                                    updated_at=func.current_timestamp()))
 

@@ -155,6 +155,27 @@ def test_sqlite_write_transactions_begin_immediate(tmp_path):
         other.dispose()
 
 
+def test_write_sessions_begin_immediate(tmp_path):
+    from sqlalchemy import event
+
+    from db.engine import session_factory
+    from db.models import Lot
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    try:
+        with session_factory(engine, write=True).begin() as session:
+            session.add(Lot(name="L9"))
+        with session_factory(engine)() as session:
+            assert session.query(Lot).one().name == "L9"
+    finally:
+        engine.dispose()
+    assert seen[0] == "BEGIN IMMEDIATE" and "BEGIN" in seen and seen.count("BEGIN IMMEDIATE") == 1
+
+
 def test_unknown_revision_is_refused_and_nothing_changes(empty_db_url):
     upgrade(empty_db_url)
     engine = make_engine(empty_db_url)
