@@ -15,7 +15,7 @@ import click
 from db.engine import ENV_VAR, make_engine
 from db.export import FORMATS, export_table
 from db.migrate import SchemaRevisionError, check_schema, current, upgrade
-from db.queries import table_counts
+from db.queries import failures_per_hour, pareto, table_counts
 from yieldkit.cliutil import emit, output_options
 
 __all__ = ["db"]
@@ -30,7 +30,7 @@ def db_option(func):
 
 @click.group()
 def db() -> None:
-    """Database: schema migrations, statistics and table export.
+    """Database: schema migrations, statistics, analyst queries and table export.
 
     \b
     Example:
@@ -85,10 +85,82 @@ def stats_cmd(db_url: str | None, fmt: str | None) -> None:
     Example:
       yieldkit db stats --db sqlite:///burnin.db --table
     """
+    engine = _reader(db_url)
+    try:
+        emit(table_counts(engine).to_dict(orient="records"), fmt)
+    finally:
+        engine.dispose()
+
+
+def filter_options(func):
+    """Fault-event filters shared by the analyst commands (repeat an option for several values)."""
+    options = [
+        click.option("--lot", multiple=True, help="Lot name (repeatable)."),
+        click.option("--wafer", multiple=True, help="Wafer serial (repeatable)."),
+        click.option("--campaign", multiple=True, help="Campaign name (repeatable)."),
+        click.option("--class", "fault_class", multiple=True, help="Fault class value, e.g. sram (repeatable)."),
+        click.option("--start-h", type=float, default=None, help="Window start, burn-in hours (inclusive)."),
+        click.option("--end-h", type=float, default=None, help="Window end, burn-in hours (exclusive)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _filters(lot, wafer, campaign, fault_class, start_h, end_h) -> dict:
+    return {"lot": list(lot) or None, "wafer": list(wafer) or None, "campaign": list(campaign) or None,
+            "fault_class": list(fault_class) or None, "start_h": start_h, "end_h": end_h}
+
+
+def _reader(db_url: str | None):
     engine = make_engine(db_url, must_exist=True)
     try:
         check_schema(engine)
-        emit(table_counts(engine).to_dict(orient="records"), fmt)
+    except Exception:
+        engine.dispose()
+        raise
+    return engine
+
+
+@db.command("pareto")
+@db_option
+@filter_options
+@output_options
+def pareto_cmd(db_url, lot, wafer, campaign, fault_class, start_h, end_h, fmt) -> None:
+    """Pareto of fault classes: count, share, cumulative share.
+
+    \b
+    Example:
+      yieldkit db pareto --db sqlite:///burnin.db --lot L042 --start-h 0 --end-h 48 --table
+    """
+    engine = _reader(db_url)
+    try:
+        frame = pareto(engine, **_filters(lot, wafer, campaign, fault_class, start_h, end_h))
+        emit(frame.to_dict(orient="records"), fmt)
+    finally:
+        engine.dispose()
+
+
+@db.command("failures")
+@db_option
+@click.option("--bin-h", type=float, default=1.0, show_default=True, help="Bin width [h].")
+@click.option("--by-class", is_flag=True, help="One row per (bin, fault class).")
+@filter_options
+@output_options
+def failures_cmd(db_url, bin_h, by_class, lot, wafer, campaign, fault_class, start_h, end_h, fmt) -> None:
+    """Failures per burn-in time bin (for hazard / bathtub plots).
+
+    \b
+    Example:
+      yieldkit db failures --db sqlite:///burnin.db --bin-h 4 --campaign htol-125C --csv
+    """
+    if not bin_h > 0:
+        raise click.BadParameter(f"must be > 0, got {bin_h}", param_hint="--bin-h")
+    engine = _reader(db_url)
+    try:
+        frame = failures_per_hour(engine, bin_h=bin_h, by_class=by_class,
+                                  **_filters(lot, wafer, campaign, fault_class, start_h, end_h))
+        emit(frame.to_dict(orient="records"), fmt)
     finally:
         engine.dispose()
 
@@ -107,9 +179,8 @@ def export_cmd(db_url: str | None, table: str, fmt: str, output: str) -> None:
       yieldkit db export --db sqlite:///burnin.db --table fault_events --format parquet -o events.parquet
       yieldkit db export --table wafers --format csv - | head
     """
-    engine = make_engine(db_url, must_exist=True)
+    engine = _reader(db_url)
     try:
-        check_schema(engine)
         if output == "-":
             stream = sys.stdout.buffer
             export_table(engine, table, fmt, stream)

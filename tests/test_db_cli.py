@@ -63,6 +63,18 @@ def test_upgrade_current_stats_export(empty_db_url, tmp_path):
     assert exported["dead_sites"].tolist() == ["0201000000000000"]  # little-endian int64 258
     assert exported["dead_links"].tolist() == [""]
 
+    pareto_out = run("pareto", "--db", empty_db_url, "--json", "--lot", "L1", "--class", "sram")
+    assert pareto_out.exit_code == 0, pareto_out.output
+    assert json.loads(pareto_out.stdout) == [{"fault_class": "sram", "count": 5, "share": 1.0,
+                                              "cumulative_share": 1.0}]
+    hours = run("failures", "--db", empty_db_url, "--csv", "--bin-h", "2", "--end-h", "4")
+    assert hours.exit_code == 0, hours.output
+    assert pd.read_csv(io.StringIO(hours.stdout))["failures"].tolist() == [2, 2]
+    bad = run("pareto", "--db", empty_db_url, "--class", "gremlins")
+    assert bad.exit_code == 2 and "gremlins" in error_line(bad)
+    bad = run("failures", "--db", empty_db_url, "--bin-h", "0")
+    assert bad.exit_code == 2 and "--bin-h" in error_line(bad)
+
     to_stdout = run("export", "--db", empty_db_url, "--table", "fault_events", "--format", "parquet", "-o", "-")
     assert to_stdout.exit_code == 0
     assert pd.read_parquet(io.BytesIO(to_stdout.stdout_bytes))["seq"].tolist() == [0, 1, 2, 3, 4]
@@ -182,7 +194,7 @@ def test_export_bad_input(tmp_path):
 def test_every_command_has_help_with_example_and_readme_entry():
     readme = README.read_text()
     assert "### yieldkit db" in readme
-    for command in ("upgrade", "current", "stats", "export"):
+    for command in ("upgrade", "current", "stats", "pareto", "failures", "export"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Example" in result.output and "--db" in result.output
         assert f"yieldkit db {command}" in readme
