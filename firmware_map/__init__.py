@@ -17,6 +17,7 @@ from firmware_map.errors import (
     ImageVersionError,
 )
 from firmware_map.image import FabricImage, build_image, decode_image, parse_image, read_image_bytes
+from firmware_map.verify import VerifyReport, verify_image
 
 __all__ = [
     "FabricImage",
@@ -24,6 +25,8 @@ __all__ = [
     "parse_image",
     "decode_image",
     "read_image_bytes",
+    "verify_image",
+    "VerifyReport",
     "ImageError",
     "ImageFormatError",
     "ImageVersionError",
