@@ -61,13 +61,20 @@ def reach_of(design: Design) -> float:
     return scheme_reach(NAME, design.scheme_params)
 
 
-def row_positions(unusable_rows: np.ndarray, c0: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+def row_positions(unusable_rows: np.ndarray, c0: int, n: int, exists_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Physical columns of the ``n`` logical cores of each row.
+
+    The start rank is balanced: ``a = clip(live_left - k // 2, 0, L - n)``
+    with ``live_left`` the live sites left of ``c0`` and ``k`` the dead
+    (existing) sites at or right of ``c0``, so a row's shifts run from about
+    ``-k/2`` to ``+k/2`` around the nominal columns instead of ``0..k``.
 
     Parameters
     ----------
     unusable_rows : bool array (k, cols)
         Dead or missing sites of k physical rows.
+    exists_rows : bool array (k, cols)
+        Existing sites of the same rows.
     c0 : int
         Nominal first column [site].
     n : int
@@ -84,8 +91,9 @@ def row_positions(unusable_rows: np.ndarray, c0: int, n: int) -> tuple[np.ndarra
     k, width = live.shape
     count = live.sum(axis=1)
     left = live[:, :max(c0, 0)].sum(axis=1)
+    dead_right = (unusable_rows[:, max(c0, 0):] & exists_rows[:, max(c0, 0):]).sum(axis=1)
     ok = count >= n
-    a = np.clip(left, 0, np.maximum(count - n, 0))
+    a = np.clip(left - dead_right // 2, 0, np.maximum(count - n, 0))
     flat = np.flatnonzero(live)
     starts = np.cumsum(count) - count
     out = np.full((k, n), -1, dtype=np.int64)
@@ -97,7 +105,7 @@ def row_positions(unusable_rows: np.ndarray, c0: int, n: int) -> tuple[np.ndarra
     return ok, out
 
 
-def check_rows(unusable: np.ndarray, planes, rows: np.ndarray, n: int, c0: int,  # noqa: ANN001
+def check_rows(unusable: np.ndarray, exists: np.ndarray, planes, rows: np.ndarray, n: int, c0: int,  # noqa: ANN001
                reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Which of ``rows`` (sorted physical rows) and adjacent pairs cannot be repaired.
 
@@ -111,7 +119,7 @@ def check_rows(unusable: np.ndarray, planes, rows: np.ndarray, n: int, c0: int, 
     from yieldkit.verify import _edges_ok
 
     width = unusable.shape[1]
-    ok, pos = row_positions(unusable, c0, n)
+    ok, pos = row_positions(unusable, c0, n, exists)
     reasons: list[str] = []
     row_bad = ~ok
     for j in np.flatnonzero(row_bad)[:1]:
@@ -146,7 +154,7 @@ def check_rows(unusable: np.ndarray, planes, rows: np.ndarray, n: int, c0: int, 
 
 
 def local_grid(design: Design, defects: DefectMap, rows: np.ndarray):  # noqa: ANN201
-    """``(unusable, planes)`` of the physical ``rows`` only (see :func:`check_rows`)."""
+    """``(unusable, exists, planes)`` of the physical ``rows`` only (see :func:`check_rows`)."""
     from yieldkit.verify import _dead_link_planes
 
     cols = design.cols
@@ -174,15 +182,15 @@ def local_grid(design: Design, defects: DefectMap, rows: np.ndarray):  # noqa: A
     ds |= ~exists | ~nxt_exists
     cum_s = np.zeros((rows.size + 1, cols), dtype=np.int32)
     np.cumsum(ds, axis=0, out=cum_s[1:, :])
-    return unusable, (dead_e, dead_s, cum_e, cum_s)
+    return unusable, exists, (dead_e, dead_s, cum_e, cum_s)
 
 
 @lru_cache(maxsize=32)
 def _static_ok(design: Design) -> bool:
     """The defect-free design presents its full grid (cached per design object)."""
     band = np.arange(design.logical_rows) + design.logical_row_offset
-    unusable, planes = local_grid(design, DefectMap.empty(design), band)
-    row_bad, pair_bad, _, _ = check_rows(unusable, planes, band, design.logical_cols, column_anchor(design),
+    unusable, exists, planes = local_grid(design, DefectMap.empty(design), band)
+    row_bad, pair_bad, _, _ = check_rows(unusable, exists, planes, band, design.logical_cols, column_anchor(design),
                                          reach_of(design))
     return not (row_bad.any() or pair_bad.any())
 
@@ -208,8 +216,8 @@ def band_failures(design: Design, defects: DefectMap) -> tuple[np.ndarray, np.nd
         rows = np.arange(lr) + off
     if rows.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), []
-    unusable, planes = local_grid(design, defects, rows)
-    row_bad, pair_bad, _, reasons = check_rows(unusable, planes, rows, design.logical_cols, column_anchor(design),
+    unusable, exists, planes = local_grid(design, defects, rows)
+    row_bad, pair_bad, _, reasons = check_rows(unusable, exists, planes, rows, design.logical_cols, column_anchor(design),
                                                reach_of(design))
     return rows[row_bad] - off, rows[:-1][pair_bad] - off, reasons
 
@@ -223,7 +231,7 @@ def plan(design: Design, defects: DefectMap, allow_degraded: bool = True) -> Rep
         unusable = ~design.site_exists[off:off + lr]
         dead = defects.dead_sites[(defects.dead_sites >= off * design.cols) & (defects.dead_sites < (off + lr) * design.cols)]
         unusable.ravel()[dead - off * design.cols] = True
-        _, pos = row_positions(unusable, column_anchor(design), n)
+        _, pos = row_positions(unusable, column_anchor(design), n, design.site_exists[off:off + lr])
         return make_map(design, defects, rows[:, None] * design.cols + pos, complete=True, reason="",
                         algorithm=ALGORITHM)
     reason = (f"{bad_rows.size} band rows and {bad_pairs.size} adjacent row pairs cannot be repaired"
@@ -249,12 +257,12 @@ def maximal_array(design: Design, defects: DefectMap) -> np.ndarray:
     """The largest (rows x n') logical grid over consecutive physical rows."""
     reach = reach_of(design)
     all_rows = np.arange(design.rows)
-    unusable, planes = local_grid(design, defects, all_rows)
+    unusable, exists, planes = local_grid(design, defects, all_rows)
     best = (0, 0, 0, None)  # cores, n', start, pos
     for n_cols in _ladder(design.logical_cols):
         if n_cols * design.logical_rows <= best[0]:
             break
-        row_bad, pair_bad, pos, _ = check_rows(unusable, planes, all_rows, n_cols, column_anchor(design, n_cols), reach)
+        row_bad, pair_bad, pos, _ = check_rows(unusable, exists, planes, all_rows, n_cols, column_anchor(design, n_cols), reach)
         start, length = longest_runs(design.rows, row_bad, pair_bad)
         height = min(length, design.logical_rows)
         if height * n_cols > best[0]:
@@ -284,7 +292,7 @@ def assessor(design: Design):  # noqa: ANN201 - returns an Assessor
     spr = design.sites_per_row[off:off + lr].astype(np.int64)
     first = first_existing(design)[off:off + lr]
     nominal_left = np.maximum(c0 - first, 0)
-    s0 = first + np.clip(nominal_left, 0, np.maximum(spr - n, 0)) - c0
+    s0 = first + np.clip(nominal_left, 0, np.maximum(spr - n, 0)) - c0  # rows without dead sites
     static = _static_ok(design)
     big = 4 * cols + 8
     shift = 2 * cols + 2
@@ -310,7 +318,8 @@ def assessor(design: Design):  # noqa: ANN201 - returns an Assessor
         dead_left = np.bincount(gi[x < c0], minlength=keys.size)
         live = spr[gr] - gcount
         row_bad = live < n
-        a = np.clip(nominal_left[gr] - dead_left, 0, np.maximum(live - n, 0))
+        dead_right = gcount - dead_left
+        a = np.clip(nominal_left[gr] - dead_left - dead_right // 2, 0, np.maximum(live - n, 0))
         s = first[gr] + a - c0
         b = x - i - s[gi]
         kb = gi * big + (b + shift)  # sorted: b is non-decreasing within a group
