@@ -13,6 +13,7 @@ no logical core may land on one of its dead sites.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -113,8 +114,12 @@ def check_router(image: FabricImage, absent_sites: np.ndarray | None = None) -> 
                        f"({int(differ.sum())} bits differ)")
 
 
+@lru_cache(maxsize=8)
 def preset_for(name: str, fingerprint: str) -> Design | None:
-    """The shipped preset called ``name`` if its fingerprint is ``fingerprint``, else None."""
+    """The shipped preset called ``name`` if its fingerprint is ``fingerprint``, else None.
+
+    Cached: a Design is immutable, and its site mask is then computed once per process.
+    """
     if name in list_presets() and fingerprint:
         candidate = load_design(name)
         if candidate.fingerprint == fingerprint:
