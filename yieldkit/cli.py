@@ -30,6 +30,8 @@ _BUILTIN = {
     "sweep": "yieldkit.commands.simulate:sweep",
     "defects": "yieldkit.commands.defects:defects",
     "demo": "yieldkit.commands.demo:demo",
+    "repair": "yieldkit.commands.repair:repair",
+    "plan": "yieldkit.commands.plan:plan",
 }
 
 

@@ -1,0 +1,72 @@
+"""The repair planner of one wafer: plan with the design's scheme, verify, summarise.
+
+``repair_wafer(design, defects)`` is what ``yieldkit repair`` calls: it plans
+the repair with the design's scheme (``yieldkit.redundancy``), checks the map
+with the independent verifier (``yieldkit.verify``) and returns the map with
+a flat summary record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from yieldkit.defect_map import DefectMap
+from yieldkit.design import Design
+from yieldkit.redundancy import plan_repair, scheme_module
+from yieldkit.repair_map import RepairMap
+from yieldkit.verify import Violation, max_detour, verify_repair_map
+
+__all__ = ["RepairReport", "repair_wafer", "with_scheme"]
+
+
+@dataclass(frozen=True, eq=False)
+class RepairReport:
+    """A planned repair and what the verifier found."""
+
+    repair_map: RepairMap
+    violations: list[Violation]
+
+    @property
+    def repairable(self) -> bool:
+        return self.repair_map.complete and not self.violations
+
+    def summary(self) -> dict[str, Any]:
+        m = self.repair_map
+        return {
+            "design": m.design,
+            "scheme": m.scheme,
+            "scheme_params": dict(m.scheme_params),
+            "repairable": self.repairable,
+            "logical_rows": m.logical_rows,
+            "logical_cols": m.logical_cols,
+            "logical_cores": m.logical_rows * m.logical_cols,
+            "dead_cores": m.defects.n_dead_sites,
+            "dead_links": m.defects.n_dead_links,
+            "max_detour": max_detour(m),
+            "algorithm": m.algorithm,
+            "reason": m.reason,
+            "violations": len(self.violations),
+        }
+
+
+def with_scheme(design: Design, scheme: str | None, params: dict[str, Any] | None = None) -> Design:
+    """The design with another redundancy scheme and/or parameters (checked: unknown scheme = exit 2)."""
+    name = design.scheme if scheme is None else scheme
+    scheme_module(name)
+    merged = dict(design.scheme_params if scheme is None else {})
+    merged.update(params or {})
+    if name == design.scheme and merged == design.scheme_params:
+        return design
+    return replace(design, scheme=name, scheme_params=merged)
+
+
+def repair_wafer(design: Design, defects: DefectMap, allow_degraded: bool = True) -> RepairReport:
+    """Plan and verify the repair of one wafer.
+
+    Raises DefectMapError (exit 2) when the defect map does not fit the
+    design, SchemeError when the design's scheme is unknown.
+    """
+    repair_map = plan_repair(design, defects, allow_degraded=allow_degraded)
+    violations = verify_repair_map(repair_map, design) if repair_map.physical_of_logical.size else []
+    return RepairReport(repair_map, violations)
