@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from tests.stat_tolerance import proportion_tolerance
 from yieldkit.cli import cli
 
 
@@ -91,10 +93,11 @@ def test_sweep_writes_csv_parquet_and_plot(tmp_path: Path) -> None:
     assert len(table) == 8
     assert set(table["spares_per_row"]) == {2, 4}
     assert {"full_fabric_yield", "ci_low", "ci_high", "mean_dead_cores", "seed"} <= set(table.columns)
-    # more spares never hurt at the same defects (common random numbers)
-    pivot = table.pivot_table(index=["d0_per_cm2", "alpha"], columns="spares_per_row", values="full_fabric_yield",
-                              dropna=False)
-    assert (pivot[4] >= pivot[2]).all()
+    # more spares do not lower the yield beyond sampling noise (the grids differ, so draws are not paired)
+    pivot = table.assign(alpha=table["alpha"].fillna(0)).pivot_table(
+        index=["d0_per_cm2", "alpha"], columns="spares_per_row", values="full_fabric_yield")
+    noise = [math.sqrt(2) * proportion_tolerance(max(p, 0.01), 500) for p in pivot[2]]
+    assert (pivot[4] >= pivot[2] - noise).all()
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert run(*args, "-o", str(parquet)).exit_code == 0
     pd.testing.assert_frame_equal(pd.read_parquet(parquet), table, check_dtype=False)
