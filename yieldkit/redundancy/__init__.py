@@ -12,8 +12,9 @@ logical grid and how many logical cores each one presents.
 
 Schemes: ``none`` (no redundancy), ``row-shift`` (spare sites per row,
 routing reach), ``row-col`` (spare rows and columns, row bypass and column
-rerouting within compensation distance d), ``block`` (s spares per b x b
-block). See each module's docstring.
+rerouting within compensation distance d). See each module's docstring.
+``block`` (s spares per b x b block) is known to the verifier but has no
+planner yet.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ SCHEMES = {
     "none": "none",
     "row-shift": "row_shift",
     "row-col": "row_col",
-    "block": "block",
 }
 
 
