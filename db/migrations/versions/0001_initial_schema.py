@@ -22,8 +22,14 @@ down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-FAULT_CLASSES = "'permanent_core', 'marginal_core', 'transient_bit_flip', 'link_packet_loss', 'control_register_upset', 'thermal', 'sram'"
-WAFER_STATES = "'fabricated', 'repaired', 'in_burn_in', 'shipped', 'engineering_part', 'scrapped'"
+FAULT_CLASSES = ('permanent_core', 'marginal_core', 'transient_bit_flip', 'link_packet_loss',
+                 'control_register_upset', 'thermal', 'sram')
+WAFER_STATES = ('fabricated', 'repaired', 'in_burn_in', 'shipped', 'engineering_part', 'scrapped')
+
+
+def one_of(column: str, values: Sequence[str]) -> str:
+    """CHECK expression as an OR chain (SQLite builds a temp table per row for IN lists)."""
+    return " OR ".join(f"{column} = '{value}'" for value in values)
 
 
 def upgrade() -> None:
@@ -51,7 +57,7 @@ def upgrade() -> None:
     sa.Column('serial', sa.String(length=64), nullable=False),
     sa.Column('design', sa.String(length=64), nullable=False),
     sa.Column('state', sa.String(length=16), server_default='fabricated', nullable=False),
-    sa.CheckConstraint("state IN (" + WAFER_STATES + ")", name=op.f('ck_wafers_state')),
+    sa.CheckConstraint(one_of('state', WAFER_STATES), name=op.f('ck_wafers_state')),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('CURRENT_TIMESTAMP'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('CURRENT_TIMESTAMP'), nullable=False),
     sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], name=op.f('fk_wafers_lot_id_lots'), ondelete='RESTRICT'),
@@ -162,7 +168,7 @@ def upgrade() -> None:
     sa.Column('core_col', sa.Integer(), nullable=True),
     sa.Column('link_id', sa.BigInteger(), nullable=True),
     sa.Column('fault_class', sa.String(length=22), nullable=False),
-    sa.CheckConstraint("fault_class IN (" + FAULT_CLASSES + ")", name=op.f('ck_fault_events_fault_class')),
+    sa.CheckConstraint(one_of('fault_class', FAULT_CLASSES), name=op.f('ck_fault_events_fault_class')),
     sa.Column('workload', sa.String(length=64), nullable=True),
     sa.Column('detection', sa.String(length=32), nullable=False),
     sa.Column('temperature_c', sa.Float(), nullable=True),
