@@ -76,16 +76,16 @@ def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_w
     """
     if not 0 < target_yield < 1:
         raise InputError(f"target yield must be in (0, 1), got {target_yield!r}")
+    unknown = [s for s in schemes if s not in SCHEMES]
+    if unknown or not schemes:
+        raise InputError(f"sizing does not know scheme '{unknown[0] if unknown else ''}' (known: {', '.join(SCHEMES)})")
     rows = []
     for scheme in schemes:
         levels = (0,) if scheme == "none" else LADDER
         wafers = n_wafers if scheme != "row-col" else (slow_wafers or min(n_wafers, 400))
         last: dict[str, Any] | None = None
         for level in levels:
-            try:
-                candidate = variant(design, scheme, level)
-            except InputError:
-                continue
+            candidate = variant(design, scheme, level)
             stats = evaluate(candidate, model, wafers, seed)
             last = {
                 "scheme": scheme,

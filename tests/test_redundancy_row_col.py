@@ -1,0 +1,62 @@
+"""row-col scheme: GCR against the exact ILP, verified maps, identity."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yieldkit.defect_map import DefectMap
+from yieldkit.defects import DefectModel, sample_batch
+from yieldkit.design import Design
+from yieldkit.redundancy import assessor_for, plan_repair
+from yieldkit.redundancy.row_col import exact_maximal_array, gcr, maximal_array
+from yieldkit.verify import verify_repair_map
+
+
+def rc_design(n: int = 16, spare: int = 2, d: int = 1) -> Design:
+    return Design(name="rc", rows=n + spare, cols=n + spare, pitch_x_mm=1.0, pitch_y_mm=1.0, logical_rows=n,
+                  logical_cols=n, scheme="row-col", scheme_params={"sr": spare, "sc": spare, "d": d})
+
+
+def test_gcr_on_a_clean_array_gives_every_column() -> None:
+    made, pos = gcr(np.zeros((5, 7), bool), np.arange(5), 1, 7)
+    assert made == 7 and (pos == np.arange(7)[None, :]).all()
+
+
+def test_no_defects_identity_like() -> None:
+    design = rc_design()
+    m = plan_repair(design, DefectMap.empty(design))
+    assert m.complete and verify_repair_map(m, design) == []
+
+
+def test_heuristic_never_beats_exact_and_gap_is_small() -> None:
+    rng = np.random.default_rng(11)
+    total_h = total_e = 0
+    for _ in range(6):
+        unusable = rng.random((5, 5)) < 0.15
+        h = maximal_array(unusable, 1)[0]
+        e = exact_maximal_array(unusable, 1)[0]
+        assert h <= e
+        total_h += h
+        total_e += e
+    assert total_h >= 0.8 * total_e
+
+
+def test_sampled_wafers_verify_and_agree() -> None:
+    design = rc_design(24, 2)
+    batch = sample_batch(design, DefectModel(0.8, alpha=2, link_fraction=0.1), 30, np.random.default_rng(4))
+    outcome = assessor_for(design)(batch)
+    for i in range(batch.n_wafers):
+        m = plan_repair(design, batch.wafer(i, "rc"))
+        assert verify_repair_map(m, design) == []
+        assert m.complete == outcome.full[i]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 2), st.data())
+def test_property_maps_verify(d: int, data: st.DataObject) -> None:
+    design = rc_design(6, 2, d)
+    dead = data.draw(st.lists(st.integers(0, design.n_sites - 1), max_size=12))
+    m = plan_repair(design, DefectMap(design.rows, design.cols, dead))
+    assert verify_repair_map(m, design) == []
