@@ -1,0 +1,106 @@
+"""Benchmark: repair planner speed (figure, target, peer ratio).
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_repair.py [--wafers 20] [--seed 0]
+
+1. Full row-shift repair of one ``wse`` wafer (D0 = 0.1 cm^-2, alpha = 2),
+   the repair map materialised for all 893,064 logical cores: median over
+   repairable wafers, target < 50 ms. Peer: a straightforward per-row Python
+   loop that walks every site of the band (as an engineer would first write
+   it); the ratio is peer / planner.
+2. Verification of that map (``yieldkit.verify``): figure and the 200 ms bound.
+3. Maximal logical array of a 256 x 256 array at 10 % dead (row-col, d = 1,
+   GCR + row ranking): median of 5 arrays, target < 1 s.
+4. Monte-Carlo throughput with the real row-shift planner (``simulate``,
+   wse, 1 worker): target >= 20,000 wafers/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from yieldkit.defects import DefectModel, sample_batch
+from yieldkit.design import load_design
+from yieldkit.montecarlo import simulate
+from yieldkit.redundancy import plan_repair
+from yieldkit.redundancy.row_col import maximal_array
+from yieldkit.verify import verify_repair_map
+
+
+def naive_row_shift(design, defects) -> np.ndarray:  # noqa: ANN001
+    """Peer: per-site Python loop, shift past dead sites from the centred anchor (no reach check)."""
+    dead = set(defects.dead_sites.tolist())
+    exists = design.site_exists
+    c0 = (design.cols - design.logical_cols) // 2
+    out = np.empty((design.logical_rows, design.logical_cols), np.int64)
+    for r in range(design.logical_rows):
+        row = design.logical_row_offset + r
+        c = c0
+        for k in range(design.logical_cols):
+            while (not exists[row, c]) or (row * design.cols + c) in dead:
+                c += 1
+            out[r, k] = row * design.cols + c
+            c += 1
+    return out
+
+
+def timed(fn, *args, repeat: int = 1):  # noqa: ANN001, ANN201
+    times = []
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn(*args)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wafers", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    wse = load_design("wse")
+    batch = sample_batch(wse, DefectModel(0.1, alpha=2.0), args.wafers, np.random.default_rng(args.seed))
+    plan_repair(wse, batch.wafer(0, "wse"))  # warm caches
+    times, maps = [], []
+    for i in range(batch.n_wafers):
+        t, m = timed(plan_repair, wse, batch.wafer(i, "wse"))
+        if m.complete:
+            times.append(t)
+            maps.append(m)
+    full_ms = statistics.median(times) * 1000
+    peer_s, _ = timed(naive_row_shift, wse, maps[0].defects)
+    print(f"full repair, wse wafer, map materialised: {full_ms:.1f} ms (median of {len(times)}), target < 50 ms, "
+          f"{'PASS' if full_ms < 50 else 'FAIL'}; peer per-site loop {peer_s * 1000:.0f} ms, ratio {peer_s * 1000 / full_ms:.0f}x")
+    t_verify, violations = timed(verify_repair_map, maps[0], wse, repeat=5)
+    assert violations == []
+    print(f"verify wse map: {t_verify * 1000:.1f} ms, bound < 200 ms, {'PASS' if t_verify < 0.2 else 'FAIL'}")
+
+    rng = np.random.default_rng(args.seed)
+    mla = []
+    maximal_array(rng.random((256, 256)) < 0.1, 1)  # compile
+    for _ in range(5):
+        unusable = rng.random((256, 256)) < 0.1
+        t, result = timed(maximal_array, unusable, 1)
+        mla.append(t)
+    t_mla = statistics.median(mla)
+    print(f"maximal logical array 256x256 at 10% dead (row-col d=1): {t_mla * 1000:.1f} ms, target < 1 s, "
+          f"{'PASS' if t_mla < 1 else 'FAIL'} (last: {result[1]}x{result[2]} = {result[0]} cores)")
+
+    model = DefectModel(0.1, alpha=2.0)
+    simulate(wse, model, 2048, 1)
+    n = 40_960
+    t, res = timed(simulate, wse, model, n, 7)
+    rate = n / t
+    print(f"Monte Carlo, wse row-shift (reach 2) real planner: {rate:,.0f} wafers/s, target >= 20,000, "
+          f"{'PASS' if rate >= 20_000 else 'FAIL'} (yield {res.full_fabric_yield:.4f})")
+
+
+if __name__ == "__main__":
+    main()
