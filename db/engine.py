@@ -124,6 +124,7 @@ def make_engine(url: str | URL | None = None, *, must_exist: bool = False, **kwa
             connect_args.setdefault("connect_timeout", 10)
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
+        kwargs.setdefault("pool_pre_ping", True)  # long-lived station processes survive server restarts
     try:
         engine = create_engine(url, connect_args=connect_args, **kwargs)
     except (exc.NoSuchModuleError, exc.ArgumentError) as err:

@@ -111,3 +111,22 @@ def test_writer_killed_mid_stream_leaves_whole_batches(db_url, db_seed):
     assert stats.inserted == 2 * batch
     assert _scalar(db_url, "SELECT count(*) FROM fault_events") == n + 2 * batch
     assert _scalar(db_url, "SELECT count(DISTINCT seq) FROM fault_events") == n + 2 * batch
+
+
+def _upgrader(url: str) -> None:
+    from db.migrate import upgrade
+
+    assert upgrade(url).at_head
+
+
+def test_concurrent_upgrades_all_succeed(empty_db_url):
+    from db.migrate import current
+
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_upgrader, args=(empty_db_url,)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    assert current(empty_db_url).at_head

@@ -16,6 +16,7 @@ from db.engine import make_engine
 from db.models import Base
 
 config = context.config
+MIGRATION_LOCK_ID = 0x79_6B_64_62  # "ykdb"
 target_metadata = Base.metadata
 
 
@@ -40,6 +41,10 @@ def _configure_and_run(connection) -> None:
         _pragma(connection, "PRAGMA foreign_keys = OFF")
     try:
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Serialise concurrent upgrades (SQLite gets this from BEGIN IMMEDIATE); the lock
+                # is taken before Alembic reads the current revision, so a waiter sees the result.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
             context.run_migrations()
             if sqlite:
                 bad = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
