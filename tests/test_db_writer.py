@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import exc, select, text
 
 from db.engine import write_transaction
@@ -165,3 +167,24 @@ def test_record_helpers(db_engine, db_seed):
     with pytest.raises(exc.IntegrityError):  # neither blob nor path
         with write_transaction(db_engine) as conn:
             add_fabric_image(conn, wafer_id=ids["wafer"], sha256="c" * 64, format_version=1, size_bytes=0)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunks=st.lists(st.tuples(st.integers(0, 300), st.integers(1, 120)), min_size=1, max_size=6),
+       batch_size=st.integers(1, 200))
+def test_any_replay_pattern_stores_each_event_once(db_engine, db_seed, chunks, batch_size):
+    """Property: whatever overlapping ranges are (re)written, each (run, seq) is stored exactly once."""
+    with write_transaction(db_engine) as conn:
+        conn.exec_driver_sql("DELETE FROM fault_events")
+        run = conn.exec_driver_sql("SELECT min(id) FROM runs").scalar()
+    if run is None:
+        run = db_seed(1)["runs"][0]
+    expected: set[int] = set()
+    for start, n in chunks:
+        stats = write_fault_events(db_engine, make_events([run], n, start=start), batch_size=batch_size)
+        new = set(range(start, start + n)) - expected
+        assert stats.inserted == len(new)
+        expected |= new
+    with db_engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT seq FROM fault_events ORDER BY seq").scalars().all()
+    assert stored == sorted(expected)
