@@ -199,9 +199,7 @@ def _write_copy(conn: Connection, rows: list[tuple]) -> int:
         f"INSERT INTO fault_events ({cols}) SELECT {cols} FROM yk_fault_stage "
         "ON CONFLICT (run_id, seq) DO NOTHING"
     )
-    inserted = result.rowcount
-    conn.exec_driver_sql("TRUNCATE yk_fault_stage")
-    return inserted
+    return result.rowcount  # the staging rows go at COMMIT (ON COMMIT DELETE ROWS)
 
 
 def _write_core(conn: Connection, rows: list[tuple]) -> int:
