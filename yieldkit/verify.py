@@ -37,7 +37,10 @@ Invariants, in the order they are checked
     Parameters come from ``repair_map.scheme_params``: ``reach`` for
     row-shift (absent, ``"inf"`` or negative = unlimited), ``d`` for row-col
     (default 1, the compensation distance of Low & Leong [1]_), ``reach`` for
-    block (default ``b + ceil(s / b) + 1``). A horizontal edge of row-shift
+    block (default :func:`block_worst_reach` ``(b, s)``, ``b`` = 8 and ``s``
+    = 1 when absent: the longest logical edge the block model of
+    ``yieldkit.redundancy.block`` can produce, so a block map never needs
+    more). A horizontal edge of row-shift
     and row-col may skip any number of sites: the routers of dead cores and
     unused spares in between forward the traffic (bypass). A row-col
     vertical edge may cross excluded physical rows the same way.
@@ -72,6 +75,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -82,7 +86,8 @@ from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design
 from yieldkit.repair_map import RepairMap
 
-__all__ = ["Violation", "verify_repair_map", "INVARIANTS", "MAX_PER_INVARIANT", "scheme_reach", "edge_routes_ok"]
+__all__ = ["Violation", "verify_repair_map", "INVARIANTS", "MAX_PER_INVARIANT", "scheme_reach", "edge_routes_ok",
+           "block_worst_reach"]
 
 INVARIANTS = ("shape", "injective", "target_exists", "target_alive", "reach", "dead_link")
 #: Violations listed per invariant before the rest are summarised in one entry.
@@ -138,10 +143,47 @@ def scheme_reach(scheme: str, params: dict[str, Any]) -> float:
         if "reach" in params:
             value = params["reach"]
             return math.inf if _unlimited(value) else float(int(value))
-        b = int(params.get("b", 8))
-        s = int(params.get("s", 1))
-        return float(b + math.ceil(s / b) + 1)
+        return float(block_worst_reach(int(params.get("b", 8)), int(params.get("s", 1))))
     raise ValueError(f"unknown redundancy scheme {scheme!r} (known: {', '.join(KNOWN_SCHEMES)})")
+
+
+@functools.lru_cache(maxsize=64)
+def block_worst_reach(b: int, s: int) -> int:
+    """Longest logical edge [Manhattan hops] of the ``block(b, s)`` model, by enumeration.
+
+    The model (``yieldkit.redundancy.block``): a b x b tile of logical cores
+    lives in a box of b rows x (b + ceil(s / b)) columns whose sites are
+    ranked column-major (rank p at row ``p % b``, column ``p // b``); the
+    first ``b^2 + s`` ranks are populated. Logical core (lr, lc) has rank
+    ``j = lc * b + lr`` and takes the (j + 1)-th live site, i.e. rank
+    ``j + k`` with ``0 <= k <= s`` and k non-decreasing in j. Neighbours in
+    one tile have ``k1 <= k2``; neighbours in adjacent tiles (the box below
+    is b rows down, the box to the right b + ceil(s / b) columns right)
+    have independent shifts. The maximum over every case is returned;
+    without spares (s = 0) it is 1. Cost O(b^2 s^2), cached.
+    """
+    if b < 1 or s < 0:
+        raise ValueError(f"block needs b >= 1 and s >= 0, got b={b}, s={s}")
+    e = -(-s // b)
+    width = b + e
+    j = np.arange(b * b)
+    k1 = np.arange(s + 1)[:, None, None]
+    k2 = np.arange(s + 1)[None, :, None]
+
+    def dist(p1: np.ndarray, p2: np.ndarray, dr: int, dc: int) -> np.ndarray:
+        return np.abs(p2 % b + dr - p1 % b) + np.abs(p2 // b + dc - p1 // b)
+
+    best = 1
+    same = k1 <= k2
+    for jj, nb in ((j[j % b != b - 1], 1), (j[j < b * (b - 1)], b)):  # S and E neighbours inside the tile
+        if jj.size:
+            d = dist(jj + k1, jj + nb + k2, 0, 0)
+            best = max(best, int(np.where(same, d, 0).max()))
+    down = j[j % b == b - 1]
+    best = max(best, int(dist(down + k1, down - (b - 1) + k2, b, 0).max()))
+    right = j[j >= b * (b - 1)]
+    best = max(best, int(dist(right + k1, right - b * (b - 1) + k2, 0, width).max()))
+    return best
 
 
 def _reach_ok(scheme: str, reach: float, horizontal: bool, r1: np.ndarray, c1: np.ndarray,

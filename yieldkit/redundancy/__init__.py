@@ -12,9 +12,8 @@ logical grid and how many logical cores each one presents.
 
 Schemes: ``none`` (no redundancy), ``row-shift`` (spare sites per row,
 routing reach), ``row-col`` (spare rows and columns, row bypass and column
-rerouting within compensation distance d). See each module's docstring.
-``block`` (s spares per b x b block) is known to the verifier but has no
-planner yet.
+rerouting within compensation distance d), ``block`` (s spare sites per
+b x b tile of logical cores). See each module's docstring.
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ SCHEMES = {
     "none": "none",
     "row-shift": "row_shift",
     "row-col": "row_col",
+    "block": "block",
 }
 
 
