@@ -142,5 +142,11 @@ def test_demo_writes_a_report(tmp_path: Path) -> None:
     assert str(report.resolve()) in result.output
     html = report.read_text()
     assert "<img" in html and "Full-fabric yield" in html
-    for name in ("yield_curves.png", "wafer_map.png", "yield_sweep.csv"):
+    for name in ("yield_curves.png", "wafer_map.png", "yield_sweep.csv", "wafer_defects.json", "wafer_repair.npz",
+                 "wafer.fabimg", "fabric_image.png"):
         assert (out / name).stat().st_size > 0
+    # the stages agree with each other: the image verifies against the wafer's defects
+    verified = run("firmware", "verify", str(out / "wafer.fabimg"), "--defects", str(out / "wafer_defects.json"),
+                   "--design", "small", "--json")
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.output)["ok"] is True

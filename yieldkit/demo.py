@@ -3,13 +3,19 @@
 Sweeps the full-fabric yield over defect density with and without
 clustering, sets it beside the closed forms (a monolithic die of the same
 area with no redundancy, and the row-spare product of binomial tails),
-samples one wafer and draws its map, and writes a table, pictures and an
-HTML report into one folder.
+samples one wafer, draws its map and plans its repair, and writes tables,
+pictures and an HTML report into one folder.
+
+Packages above ``yieldkit`` in the import order add their own stages (the
+firmware image of the repaired wafer, ...) through the ``yieldkit.demo``
+entry point: a callable taking the :class:`DemoContext`, run in name order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy as np
@@ -17,15 +23,29 @@ import pandas as pd
 
 from yieldkit.defects import DefectModel, sample_defect_map
 from yieldkit.design import Design
+from yieldkit.defect_map import DefectMap
 from yieldkit.models import negative_binomial_yield, poisson_yield, row_spare_yield, site_failure_probability
+from yieldkit.planner import repair_wafer
 from yieldkit.plots import plot_wafer_map, plot_yield_curves
 from yieldkit.report import Report
 from yieldkit.sweep import sweep
 
-__all__ = ["run_yield_demo", "DEMO_D0", "DEMO_ALPHAS"]
+__all__ = ["DemoContext", "run_yield_demo", "run_repair_demo", "run_plugin_stages", "DEMO_D0", "DEMO_ALPHAS"]
 
 DEMO_D0 = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 DEMO_ALPHAS: tuple[float | None, ...] = (None, 2.0)
+
+
+@dataclass
+class DemoContext:
+    """What every demo stage sees: the design, the output folder, the report, the files so far."""
+
+    design: Design
+    out_dir: Path
+    seed: int
+    report: Report
+    files: dict[str, Path] = field(default_factory=dict)
+    wafer: DefectMap | None = None
 
 
 def closed_form_references(design: Design, d0s: np.ndarray, alpha: float) -> pd.DataFrame:
@@ -35,18 +55,20 @@ def closed_form_references(design: Design, d0s: np.ndarray, alpha: float) -> pd.
     curves = {
         "no redundancy, Poisson": poisson_yield(d0s, area),
         f"no redundancy, NB alpha={alpha:g}": negative_binomial_yield(d0s, area, alpha),
-        "row spares, Poisson closed form": row_spare_yield(p_dead, design.sites_per_row[
+        "row spares, unlimited reach, Poisson closed form": row_spare_yield(p_dead, design.sites_per_row[
             design.logical_row_offset:design.logical_row_offset + design.logical_rows], design.spares_per_row),
     }
     return pd.concat([pd.DataFrame({"d0_per_cm2": d0s, "yield": y, "label": label}) for label, y in curves.items()])
 
 
-def run_yield_demo(design: Design, out_dir: Path, n_wafers: int, seed: int, report: Report,
-                   progress: Callable[[int], None] | None = None, workers: int = 1) -> pd.DataFrame:
-    """Run the yield study, write its files into ``out_dir`` and add it to ``report``."""
-    base = DefectModel(d0_per_cm2=DEMO_D0[0], link_fraction=0.02)
+def run_yield_demo(ctx: DemoContext, n_wafers: int, progress: Callable[[int], None] | None = None,
+                   workers: int = 1) -> pd.DataFrame:
+    """Run the yield study, write its files into ``ctx.out_dir`` and add it to ``ctx.report``."""
+    design, out_dir, seed, report = ctx.design, ctx.out_dir, ctx.seed, ctx.report
+    base = DefectModel(d0_per_cm2=DEMO_D0[0])
     table = sweep(design, base, DEMO_D0, n_wafers, seed, alphas=DEMO_ALPHAS, progress=progress, workers=workers)
-    table.to_csv(out_dir / "yield_sweep.csv", index=False)
+    ctx.files["yield_sweep"] = out_dir / "yield_sweep.csv"
+    table.to_csv(ctx.files["yield_sweep"], index=False)
     refs = closed_form_references(design, np.geomspace(DEMO_D0[0], DEMO_D0[-1], 60), 2.0)
     fig = plot_yield_curves(table, closed_form=refs)
     fig.axes[0].set_xscale("log")
@@ -62,7 +84,7 @@ def run_yield_demo(design: Design, out_dir: Path, n_wafers: int, seed: int, repo
         f"spare sites per row.")
     report.heading("Full-fabric yield against defect density")
     report.paragraph(
-        f"{n_wafers:,} simulated wafers per point, seed {seed}; 2 % of defects land on fabric links. "
+        f"{n_wafers:,} simulated wafers per point, seed {seed}, point-like and large defects on cores. "
         "Dashed: closed forms for the same silicon with no redundancy (it would almost never yield), "
         "and the row-spare product of binomial tails.", note=True)
     report.image("yield_curves.png", "Full-fabric yield with 95 % Clopper-Pearson bands")
@@ -70,9 +92,34 @@ def run_yield_demo(design: Design, out_dir: Path, n_wafers: int, seed: int, repo
                "mean_dead_links", "mean_logical_cores"]
     report.table(table[columns])
 
-    wafer = sample_defect_map(design, DefectModel(0.1, alpha=2.0, link_fraction=0.02),
-                              np.random.default_rng(np.random.SeedSequence(seed)))
-    plot_wafer_map(design, wafer).savefig(out_dir / "wafer_map.png", dpi=120)
-    report.heading("One sampled wafer (D0 = 0.1 cm^-2, alpha = 2)")
-    report.image("wafer_map.png", f"{wafer.n_dead_sites} dead cores and {wafer.n_dead_links} dead links")
     return table
+
+
+def run_repair_demo(ctx: DemoContext) -> None:
+    """Sample one wafer, draw it, plan and verify its repair, save the repair map."""
+    design = ctx.design
+    wafer = sample_defect_map(design, DefectModel(0.1, alpha=2.0, link_fraction=0.02),
+                              np.random.default_rng(np.random.SeedSequence(ctx.seed)))
+    ctx.wafer = wafer
+    ctx.files["wafer_defects"] = ctx.out_dir / "wafer_defects.json"
+    wafer.save(ctx.files["wafer_defects"])
+    plot_wafer_map(design, wafer).savefig(ctx.out_dir / "wafer_map.png", dpi=120)
+    repair = repair_wafer(design, wafer)
+    ctx.files["repair_map"] = ctx.out_dir / "wafer_repair.npz"
+    repair.repair_map.save(ctx.files["repair_map"])
+    ctx.report.heading("One sampled wafer (D0 = 0.1 cm^-2, alpha = 2) and its repair")
+    ctx.report.image("wafer_map.png", f"{wafer.n_dead_sites} dead cores and {wafer.n_dead_links} dead links")
+    summary = repair.summary()
+    ctx.report.table(pd.DataFrame([{k: summary[k] for k in (
+        "scheme", "repairable", "logical_rows", "logical_cols", "dead_cores", "dead_links", "max_detour",
+        "algorithm", "violations")}]))
+    ctx.report.paragraph(f"Defect map: wafer_defects.json; repair map: wafer_repair.npz "
+                         f"(checked by the independent verifier: {summary['violations']} violations).", note=True)
+
+
+def run_plugin_stages(ctx: DemoContext) -> list[str]:
+    """Run the stages other packages register under ``yieldkit.demo``; return their names."""
+    stages = sorted(entry_points(group="yieldkit.demo"), key=lambda ep: ep.name)
+    for stage in stages:
+        stage.load()(ctx)
+    return [stage.name for stage in stages]

@@ -1,0 +1,47 @@
+"""The firmware stage of ``yieldkit demo``: build, verify and picture the repaired wafer's image.
+
+Registered under the ``yieldkit.demo`` entry point, so the demo in
+``yieldkit`` runs it without importing this package.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from firmware_map.image import build_image, parse_image
+from firmware_map.inspection import plot_image, summarize
+from firmware_map.verify import verify_image
+from yieldkit.repair_map import RepairMap
+
+__all__ = ["firmware_stage"]
+
+
+def firmware_stage(ctx: Any) -> None:
+    """Build the image of ``ctx.files["repair_map"]``, verify it against the wafer's defects, report."""
+    if "repair_map" not in ctx.files:
+        return
+    repair_map = RepairMap.load(ctx.files["repair_map"])
+    data = build_image(repair_map, wafer_id=f"DEMO-{ctx.seed}", design=ctx.design)
+    path = ctx.out_dir / "wafer.fabimg"
+    path.write_bytes(data)
+    ctx.files["fabric_image"] = path
+    image = parse_image(data)
+    verdict = verify_image(data, defects=ctx.wafer, design=ctx.design)
+    plot_image(image).savefig(ctx.out_dir / "fabric_image.png", dpi=120)
+    summary = summarize(image)
+    ctx.report.heading("Firmware fabric image of that wafer")
+    ctx.report.table(pd.DataFrame([{
+        "bytes": len(data),
+        "bytes_per_core": summary["image_bytes_per_core"],
+        "logical_cores": summary["logical_cores"],
+        "spare_used_cores": summary["spare_used_cores"],
+        "verified": verdict.ok,
+        "first_failed_check": verdict.failed.check if verdict.failed else "",
+        "sha256": summary["digest_sha256"][:16] + "...",
+    }]))
+    ctx.report.image("fabric_image.png", "Physical grid as the image configures it: in place, spare used, "
+                     "bypassed and dead sites")
+    ctx.report.paragraph("Check it again with: yieldkit firmware verify wafer.fabimg --defects wafer_defects.json",
+                         note=True)
