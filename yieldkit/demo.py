@@ -85,12 +85,13 @@ def run_yield_demo(ctx: DemoContext, n_wafers: int, progress: Callable[[int], No
     report.heading("Full-fabric yield against defect density")
     report.paragraph(
         f"{n_wafers:,} simulated wafers per point, seed {seed}, point-like and large defects on cores. "
-        "Dashed: closed forms for the same silicon with no redundancy (it would almost never yield), "
-        "and the row-spare product of binomial tails.", note=True)
+        "Black lines: closed forms for the same silicon with no redundancy (it would almost never yield), "
+        "and the row-spare product of binomial tails (row-shift with unlimited routing reach); the gap to "
+        "the simulated curves is the cost of the design's finite reach.", note=True)
     report.image("yield_curves.png", "Full-fabric yield with 95 % Clopper-Pearson bands")
     columns = ["d0_per_cm2", "alpha", "full_fabric_yield", "ci_low", "ci_high", "mean_defects", "mean_dead_cores",
                "mean_dead_links", "mean_logical_cores"]
-    report.table(table[columns])
+    report.table(table[columns].assign(alpha=table["alpha"].map(lambda a: "Poisson" if pd.isna(a) else f"{a:g}")))
 
     return table
 
