@@ -7,7 +7,8 @@ Usage::
 Random host arrays of N x N cores (N = 32, 64, 128, 256) with independent
 faults at 1, 5, 10, 15, 20 %; for each, the maximal logical array of the
 ``row-col`` scheme (row bypass, column rerouting with compensation distance
-d = 1; GCR + row ranking, ``yieldkit.redundancy.row_col.maximal_array``), and
+d = 1; GCR with backtracking + row exclusion,
+``yieldkit.redundancy.row_col.maximal_array``), and
 the harvest = logical cores / fault-free cores, averaged over ``--arrays``
 arrays (100 by default, as in the reconfiguration literature, e.g. Low &
 Leong, IEEE TCAD 1997; Wu & Srikanthan, JSA 2003). ``--quick`` runs 10

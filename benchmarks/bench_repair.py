@@ -11,7 +11,7 @@ Usage::
    it); the ratio is peer / planner.
 2. Verification of that map (``yieldkit.verify``): figure and the 200 ms bound.
 3. Maximal logical array of a 256 x 256 array at 10 % dead (row-col, d = 1,
-   GCR + row ranking): median of 5 arrays, target < 1 s.
+   GCR + row exclusion): median of 5 arrays, target < 1 s.
 4. Monte-Carlo throughput with the real row-shift planner (``simulate``,
    wse, 1 worker): target >= 20,000 wafers/s.
 """

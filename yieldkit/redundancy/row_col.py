@@ -13,16 +13,22 @@ logical column differ by at most ``d`` columns (the compensation distance,
 Algorithms
 ----------
 * **GCR** (greedy column rerouting, [1]_): for a fixed set of rows, build the
-  logical columns left to right; each starts at the leftmost free live site of
-  the first row and, row by row, takes the leftmost free live site within
-  ``d`` of the previous one and right of the previous logical column. When a
-  column cannot be completed its start moves one site right. Compiled with
-  numba, O(rows x cols) per pass.
-* **Row selection** (heuristic): rows ranked by dead sites; keeping the
-  ``k`` best rows in physical order, GCR gives ``cols(k)``; the maximal
-  logical array maximises ``min(k, LR) x min(cols(k), LC)`` over ``k`` (every
-  ``k`` for up to 320 rows, a ladder above). Full repair: ``k = LR`` rows
-  with ``cols >= LC``.
+  logical columns left to right; each is the *leftmost* path from the first
+  selected row to the last through free live sites, consecutive sites within
+  ``d`` columns and right of the previous logical column in every row. The
+  path is found depth-first, left to right, with backtracking; a site from
+  which the bottom row cannot be reached is marked blocked for good (later
+  columns only face tighter bounds), so one pass is O(rows x cols x (2d+1))
+  amortised (numba). Leftmost paths leave the most room to the right, which
+  makes GCR optimal for a fixed row set [1]_.
+* **Row exclusion** ([1]_, [2]_): start from all rows and aim at ``LC``
+  columns; when GCR cannot route the next column, exclude the row where its
+  deepest attempt got stuck and run GCR again. Each round's ``min(k, LR) x
+  cols`` array is a candidate; the maximal logical array is the best one,
+  the full repair the first with ``k >= LR`` rows and ``LC`` columns. Rows
+  are only excluded because GCR fails on them, never ranked by dead sites
+  (that earlier heuristic harvested 0.32 of the live cores of a 256 x 256
+  array at 1 % faults; this one about 0.97, see ``benchmarks/bench_harvest.py``).
 * **Exact** (:func:`exact_maximal_array`): an integer linear programme over
   row selection and column routing, solved by HiGHS (``scipy.optimize.milp``)
   for every row count; for small arrays only, to measure the gap of the
@@ -63,41 +69,68 @@ def distance_of(design: Design) -> int:
 
 
 @numba.njit(cache=True)
-def _gcr(unusable: np.ndarray, rows: np.ndarray, d: int, max_cols: int) -> tuple[int, np.ndarray]:
+def _gcr(unusable: np.ndarray, rows: np.ndarray, d: int, max_cols: int) -> tuple[int, np.ndarray, int]:
     k = rows.size
-    n_cols = unusable.shape[1]
+    n = unusable.shape[1]
     pos = np.full((k, max(max_cols, 1)), -1, np.int64)
+    blocked = np.zeros((k, n), np.bool_)  # unusable, or no path to the bottom row from here
+    for t in range(k):
+        for u in range(n):
+            blocked[t, u] = unusable[rows[t], u]
     next_free = np.zeros(k, np.int64)
     path = np.zeros(k, np.int64)
     made = 0
-    start = 0
+    deepest = -1
     while made < max_cols:
-        s = max(start, next_free[0])
-        while s < n_cols and unusable[rows[0], s]:
-            s += 1
-        if s >= n_cols:
+        deepest = 0
+        u = next_free[0]
+        while u < n and blocked[0, u]:
+            u += 1
+        if u >= n:
             break
-        path[0] = s
-        cur = s
-        ok = True
-        for t in range(1, k):
-            lo = max(cur - d, next_free[t])
-            hi = min(cur + d, n_cols - 1)
-            u = lo
-            while u <= hi and unusable[rows[t], u]:
+        path[0] = u
+        t = 1
+        while 0 < t < k:
+            cur = path[t - 1]
+            hi = min(cur + d, n - 1)
+            u = max(cur - d, next_free[t])
+            while u <= hi and blocked[t, u]:
                 u += 1
-            if u > hi:
-                ok = False
-                break
-            path[t] = u
-            cur = u
-        start = s + 1
-        if ok:
-            for t in range(k):
-                pos[t, made] = path[t]
-                next_free[t] = path[t] + 1
-            made += 1
-    return made, pos
+            if u <= hi:
+                path[t] = u
+                t += 1
+                continue
+            if t > deepest:
+                deepest = t
+            # no site of row t joins path[t - 1]: it is a dead end; move the path right, backtracking
+            while True:
+                t -= 1
+                blocked[t, path[t]] = True
+                if t == 0:
+                    u = path[0] + 1
+                    while u < n and blocked[0, u]:
+                        u += 1
+                    if u >= n:
+                        t = -1
+                    else:
+                        path[0] = u
+                        t = 1
+                    break
+                hi = min(path[t - 1] + d, n - 1)
+                u = path[t] + 1
+                while u <= hi and blocked[t, u]:
+                    u += 1
+                if u <= hi:
+                    path[t] = u
+                    t += 1
+                    break
+        if t < 0:
+            break
+        for r in range(k):
+            pos[r, made] = path[r]
+            next_free[r] = path[r] + 1
+        made += 1
+    return made, pos, (-1 if made >= max_cols else deepest)
 
 
 def gcr(unusable: np.ndarray, rows: np.ndarray, d: int, max_cols: int) -> tuple[int, np.ndarray]:
@@ -107,41 +140,48 @@ def gcr(unusable: np.ndarray, rows: np.ndarray, d: int, max_cols: int) -> tuple[
     physical column of each logical column in each selected row (first
     ``n_columns`` valid).
     """
+    made, pos, _ = _gcr_blocking(unusable, rows, d, max_cols)
+    return made, pos
+
+
+def _gcr_blocking(unusable: np.ndarray, rows: np.ndarray, d: int, max_cols: int) -> tuple[int, np.ndarray, int]:
+    """:func:`gcr` plus the index (into ``rows``) of the row that stopped the next column (-1: none)."""
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     if rows.size == 0:
-        return 0, np.zeros((0, max_cols), np.int64)
+        return 0, np.zeros((0, max_cols), np.int64), -1
     return _gcr(np.ascontiguousarray(unusable, dtype=np.bool_), rows, int(d), int(max_cols))
-
-
-def _row_order(unusable: np.ndarray, forced_out: np.ndarray) -> np.ndarray:
-    """Rows from best to worst: fewest unusable sites first, then nearest the centre."""
-    bad = unusable.sum(axis=1) + forced_out * unusable.shape[1] * 4
-    centre = np.abs(np.arange(unusable.shape[0]) - (unusable.shape[0] - 1) / 2)
-    return np.lexsort((centre, bad))
 
 
 def _best_array(unusable: np.ndarray, forced_out: np.ndarray, d: int, lr: int, lc: int,
                 want_full: bool) -> tuple[int, np.ndarray, np.ndarray]:
-    """(cores, rows, cols) of the best array found by row ranking + GCR."""
-    order = _row_order(unusable, forced_out)
-    usable_rows = int((~forced_out).sum())
-    p = unusable.shape[0]
-    if want_full:
-        ks = [lr] if lr <= usable_rows else []
-    elif usable_rows <= 320:
-        ks = list(range(min(usable_rows, lr), 0, -1))
-    else:
-        top = min(usable_rows, lr)
-        ks = sorted({top, *(max(1, int(round(top * f))) for f in np.linspace(0.98, 0.02, 50))}, reverse=True)
+    """(cores, rows, cols) of the array found by GCR with row exclusion.
+
+    Start from every row that is not forced out; GCR aims at ``lc`` logical
+    columns; when column ``m < lc`` cannot be routed, the row where its
+    deepest attempt got stuck is excluded and GCR runs again. Every round's
+    array ``min(k, lr) x m`` is a candidate; the search stops once ``lc``
+    columns are routed or fewer rows could not beat the best candidate
+    (``want_full``: once fewer than ``lr`` rows remain). With ``k > lr`` rows
+    a window of ``lr`` consecutive kept rows is presented (consecutive kept
+    rows keep their compensation distance).
+    """
+    keep = ~forced_out.copy()
     best = (0, np.zeros(0, np.int64), np.zeros((0, 0), np.int64))
-    for k in ks:
-        if k * lc <= best[0]:
+    while True:
+        rows = np.flatnonzero(keep)
+        k = rows.size
+        if k == 0 or (want_full and k < lr):
             break
-        rows = np.sort(order[:k])
-        made, pos = gcr(unusable, rows, d, lc)
-        if made * k > best[0]:
-            best = (made * k, rows, pos[:, :made])
-    del p
+        made, pos, blocking = _gcr_blocking(unusable, rows, d, lc)
+        h = min(k, lr)
+        if (not want_full or made >= lc) and h * made > best[0]:
+            w0 = (k - h) // 2
+            best = (h * made, rows[w0:w0 + h], pos[w0:w0 + h, :made])
+        if made >= lc or blocking < 0:
+            break
+        if not want_full and min(k - 1, lr) * lc <= best[0]:
+            break
+        keep[rows[blocking]] = False
     return best
 
 
