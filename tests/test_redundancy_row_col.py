@@ -83,3 +83,29 @@ def test_property_maps_verify(d: int, data: st.DataObject) -> None:
     dead = data.draw(st.lists(st.integers(0, design.n_sites - 1), max_size=12))
     m = plan_repair(design, DefectMap(design.rows, design.cols, dead))
     assert verify_repair_map(m, design) == []
+
+
+def test_clipped_wafer_maps_verify_and_assessor_agrees() -> None:
+    # corners of the grid fall outside the usable circle: links to missing sites count as dead
+    design = Design(name="clip", rows=34, cols=34, pitch_x_mm=1.0, pitch_y_mm=1.0, logical_rows=28, logical_cols=28,
+                    wafer_diameter_mm=46.0, edge_exclusion_mm=0.0, scheme="row-col",
+                    scheme_params={"sr": 6, "sc": 6, "d": 1})
+    assert not design.site_exists.all()
+    batch = sample_batch(design, DefectModel(3.0, alpha=2, link_fraction=0.05), 30, np.random.default_rng(9))
+    outcome = assessor_for(design)(batch)
+    for i in range(batch.n_wafers):
+        m = plan_repair(design, batch.wafer(i, "clip"))
+        assert verify_repair_map(m, design) == []
+        assert m.complete == outcome.full[i]
+        assert m.logical_rows * m.logical_cols == outcome.logical_cores[i]
+
+
+def test_quick_repair_keeps_rows_without_dead_sites() -> None:
+    design = rc_design(16, 2)
+    clean = plan_repair(design, DefectMap.empty(design))
+    dead = [3 * design.cols + 5, 9 * design.cols + 12]
+    m = plan_repair(design, DefectMap(design.rows, design.cols, dead))
+    assert m.complete and m.algorithm == "row-col/shift" and verify_repair_map(m, design) == []
+    changed = np.flatnonzero((m.physical_of_logical != clean.physical_of_logical).any(axis=1))
+    row0 = int(clean.physical_of_logical[0, 0] // design.cols)
+    assert set(changed.tolist()) <= {3 - row0, 9 - row0}

@@ -37,3 +37,15 @@ def test_size_redundancy_reaches_target() -> None:
     assert by["none"]["area_overhead"] == 0
     assert by["row-col"]["reached"] and by["row-col"]["level"] >= 1
     assert variant(design, "row-col", 2).rows == design.logical_rows + 2
+
+
+def test_sequential_test_stops_early_both_ways() -> None:
+    from yieldkit.sizing import STAGES, evaluate_sequential
+
+    design = load_design("small")
+    below = evaluate_sequential(variant(design, "none", 0), DefectModel(2.0), 0.99, 2000, 3)
+    assert below["stopped"] == "clearly below" and below["wafers"] == STAGES[0]
+    above = evaluate_sequential(variant(design, "row-shift", 8), DefectModel(0.01), 0.9, 2000, 3)
+    assert above["stopped"] == "clearly above" and above["wafers"] < 2000 and above["ci_low"] >= 0.9
+    last = evaluate_sequential(variant(design, "row-shift", 8), DefectModel(0.01), 0.9, 30, 3)
+    assert last["stopped"] == "all wafers" and last["wafers"] == 30

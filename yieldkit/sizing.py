@@ -8,6 +8,20 @@ stops at the first level whose yield reaches the target. Each row reports
 the yield with its Clopper-Pearson interval, whether the interval's lower
 end clears the target, the area overhead (existing sites / logical cores - 1)
 and the expected good logical cores per wafer (degraded parts included).
+
+Sequential test: a level is simulated in growing stages (:data:`STAGES`
+wafers, then ``n_wafers``); after each stage but the last, the level is
+decided early when the Clopper-Pearson interval at :data:`INTERIM_CONFIDENCE`
+lies wholly below the target (clearly failing: the next level is tried) or
+wholly above it (clearly passing). The stricter interim confidence keeps the
+repeated looks from inflating the error rate (a Bonferroni bound over the
+looks, in the spirit of group-sequential designs [1]_). Every level and
+stage uses the same seed, so levels are compared on common random numbers.
+
+References
+----------
+.. [1] C. Jennison, B. W. Turnbull, *Group Sequential Methods with
+   Applications to Clinical Trials*, Chapman & Hall/CRC, 2000, ch. 2.
 """
 
 from __future__ import annotations
@@ -20,10 +34,14 @@ from yieldkit.defects import DefectModel
 from yieldkit.design import Design
 from yieldkit.errors import InputError
 
-__all__ = ["LADDER", "size_redundancy", "variant", "evaluate"]
+__all__ = ["LADDER", "STAGES", "INTERIM_CONFIDENCE", "size_redundancy", "variant", "evaluate", "evaluate_sequential"]
 
 #: Redundancy levels tried, in order.
 LADDER = (0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+#: Wafers of the interim stages of a level (then ``n_wafers``).
+STAGES = (50, 200, 800)
+#: Confidence of the interim Clopper-Pearson intervals that stop a level early.
+INTERIM_CONFIDENCE = 0.999
 SCHEMES = ("none", "row-shift", "row-col")
 
 
@@ -54,6 +72,30 @@ def evaluate(design: Design, model: DefectModel, n_wafers: int, seed: int) -> di
     }
 
 
+def evaluate_sequential(design: Design, model: DefectModel, target_yield: float, n_wafers: int, seed: int
+                        ) -> dict[str, Any]:
+    """Full-fabric yield of ``design``, stopping early when it is clearly above or below ``target_yield``.
+
+    Returns :func:`evaluate`'s record plus ``wafers`` (simulated in the
+    deciding stage) and ``stopped`` (``"clearly below"``, ``"clearly
+    above"`` or ``"all wafers"``).
+    """
+    from yieldkit.stats import clopper_pearson
+
+    stages = [n for n in STAGES if n < n_wafers] + [n_wafers]
+    for i, n in enumerate(stages):
+        stats = evaluate(design, model, n, seed)
+        if i == len(stages) - 1:
+            return {**stats, "wafers": n, "stopped": "all wafers"}
+        full = int(round(stats["full_fabric_yield"] * n))
+        lo, hi = clopper_pearson(full, n, INTERIM_CONFIDENCE)
+        if hi < target_yield:
+            return {**stats, "wafers": n, "stopped": "clearly below"}
+        if lo >= target_yield:
+            return {**stats, "wafers": n, "stopped": "clearly above"}
+    raise AssertionError("unreachable")
+
+
 def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_wafers: int, seed: int,
                     schemes: tuple[str, ...] = SCHEMES, slow_wafers: int | None = None) -> list[dict[str, Any]]:
     """One row per scheme: the least redundancy level reaching ``target_yield``.
@@ -67,12 +109,12 @@ def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_w
     target_yield : float
         Full-fabric yield to reach [-], in (0, 1).
     n_wafers : int
-        Monte-Carlo wafers per level [-].
+        Monte-Carlo wafers per level at most [-] (fewer when the sequential
+        test decides early, see the module docstring).
     seed : int
         Seed of every level (common random numbers).
     slow_wafers : int, optional
-        Wafers per level for ``row-col``, whose per-wafer planner is slower
-        (default ``min(n_wafers, 400)``).
+        Cap on the wafers per level for ``row-col`` (default ``n_wafers``).
     """
     if not 0 < target_yield < 1:
         raise InputError(f"target yield must be in (0, 1), got {target_yield!r}")
@@ -82,19 +124,18 @@ def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_w
     rows = []
     for scheme in schemes:
         levels = (0,) if scheme == "none" else LADDER
-        wafers = n_wafers if scheme != "row-col" else (slow_wafers or min(n_wafers, 400))
+        wafers = n_wafers if scheme != "row-col" else min(n_wafers, slow_wafers or n_wafers)
         last: dict[str, Any] | None = None
         for level in levels:
             candidate = variant(design, scheme, level)
-            stats = evaluate(candidate, model, wafers, seed)
+            stats = evaluate_sequential(candidate, model, target_yield, wafers, seed)
             last = {
                 "scheme": scheme,
                 "redundancy": _label(scheme, level, candidate),
                 "level": level,
-                "reached": stats["full_fabric_yield"] >= target_yield,
+                "reached": stats["full_fabric_yield"] >= target_yield and stats["stopped"] != "clearly below",
                 "confident": stats["ci_low"] >= target_yield,
                 **stats,
-                "wafers": wafers,
                 "physical_rows": candidate.rows,
                 "physical_cols": candidate.cols,
                 "area_overhead": candidate.existing_sites / candidate.logical_cores - 1.0,

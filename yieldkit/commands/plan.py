@@ -23,7 +23,8 @@ from yieldkit.sizing import SCHEMES, size_redundancy, wafer_scale_row
               show_default=True, help="Full-fabric yield to reach.")
 @click.option("--schemes", default=",".join(SCHEMES), show_default=True, help="Comma list of schemes to size.")
 @click.option("--wafers", type=click.IntRange(min=1), default=2000, show_default=True,
-              help="Monte-Carlo wafers per redundancy level (row-col: at most 400).")
+              help="Monte-Carlo wafers per redundancy level at most; a level stops early when its 99.9 % "
+                   "interval is clearly above or below the target.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Root random seed.")
 @click.option("--die-area-mm2", type=click.FloatRange(min=0, min_open=True), default=814.0, show_default=True,
               help="Conventional die to compare with [mm^2].")
@@ -39,8 +40,9 @@ def plan(design_name: str, d0: float, alpha: float | None, target_yield: float, 
 
     One row per scheme (kind "scheme"): the least redundancy level whose
     Monte-Carlo full-fabric yield reaches --target-yield, the yield and its
-    Clopper-Pearson interval, area overhead and expected good logical cores
-    per wafer. Then (kind "comparison") the design as given against dicing
+    Clopper-Pearson interval, the wafers simulated and why the level
+    stopped (sequential test), area overhead and expected good logical
+    cores per wafer. Then (kind "comparison") the design as given against dicing
     the wafer into conventional dies, without and with unit redundancy: good
     dies, good silicon area, fraction of the wafer enabled, sellable units.
 

@@ -29,6 +29,11 @@ Algorithms
   are only excluded because GCR fails on them, never ranked by dead sites
   (that earlier heuristic harvested 0.32 of the live cores of a 256 x 256
   array at 1 % faults; this one about 0.97, see ``benchmarks/bench_harvest.py``).
+* **Quick full repair** (:func:`_quick_full`): rows without dead sites keep
+  the positions of the defect-free array; a row with dead sites shifts its
+  logical columns right past them. When every vertical edge stays within
+  ``d`` (always, when each row's shift is at most d) the wafer is repaired
+  without running GCR; otherwise GCR with row exclusion plans it.
 * **Exact** (:func:`exact_maximal_array`): an integer linear programme over
   row selection and column routing, solved by HiGHS (``scipy.optimize.milp``)
   for every row count; for small arrays only, to measure the gap of the
@@ -48,6 +53,8 @@ References
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numba
 import numpy as np
@@ -189,46 +196,196 @@ def _grid(cols: int, rows: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return rows[:, None] * cols + pos
 
 
-def plan(design: Design, defects: DefectMap, allow_degraded: bool = True) -> RepairMap:
-    from yieldkit.verify import verify_repair_map
+@lru_cache(maxsize=16)
+def _static_planes(design: Design):  # noqa: ANN202
+    """Link planes of the defect-free design (links touching missing sites are unusable); None when none are."""
+    from yieldkit.verify import _dead_link_planes
 
+    if design.site_exists.all():
+        return None
+    return _dead_link_planes(design.rows, design.cols, np.zeros(0, np.int64), design.site_exists)
+
+
+def _failing_edges(design: Design, defects: DefectMap, rows: np.ndarray, pos: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Logical edges of the array ``(rows, pos)`` with no live L route (the verifier's ``dead_link``).
+
+    Returns ``(row_bad, bend_bad)``: ``row_bad`` indices i (into ``rows``)
+    whose row chain crosses an unusable link; ``bend_bad`` pairs ``(i, m)``:
+    the vertical edge of logical column m from selected row i to i + 1.
+    Without dead links only the links of missing sites can fail, and only
+    edges that are not a single link need a look (cached planes).
+    """
+    from yieldkit.verify import _dead_link_planes, edge_routes_ok
+
+    cols = design.cols
+    if defects.dead_links.size:
+        planes = _dead_link_planes(design.rows, cols, defects.dead_links, design.site_exists)
+    else:
+        planes = _static_planes(design)
+    empty = np.zeros(0, np.int64), np.zeros((0, 2), np.int64)
+    if planes is None or pos.size == 0:
+        return empty
+    dead_e, dead_s, cum_e, cum_s = planes
+    # row chains: one prefix-sum difference per selected row
+    row_bad = np.flatnonzero(cum_e[rows, pos[:, -1]] != cum_e[rows, pos[:, 0]])
+    if rows.size < 2:
+        return row_bad, empty[1]
+    r1 = np.repeat(rows[:-1], pos.shape[1])
+    r2 = np.repeat(rows[1:], pos.shape[1])
+    c1 = pos[:-1].ravel()
+    c2 = pos[1:].ravel()
+    straight = (c1 == c2) & (r2 == r1 + 1)
+    ok = np.ones(c1.size, dtype=bool)
+    ok[straight] = ~dead_s[r1[straight] * cols + c1[straight]]
+    other = np.flatnonzero(~straight)
+    if other.size:
+        ok[other] = edge_routes_ok(cum_e, cum_s, r1[other], c1[other], r2[other], c2[other])
+    bad = np.flatnonzero(~ok)
+    return row_bad, np.stack(np.divmod(bad, pos.shape[1]), axis=1)
+
+
+@lru_cache(maxsize=16)
+def _static_array(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(rows, pos)`` of the defect-free full array (GCR, routes checked), or None when there is none."""
+    lr, lc = design.logical_rows, design.logical_cols
+    cores, rows, pos = _best_array(~design.site_exists, np.zeros(design.rows, bool), distance_of(design), lr, lc,
+                                   want_full=True)
+    if cores < lr * lc:
+        return None
+    row_bad, bend_bad = _failing_edges(design, DefectMap.empty(design), rows, pos)
+    if row_bad.size or bend_bad.size:
+        return None
+    rows.setflags(write=False)
+    pos.setflags(write=False)
+    return rows, pos
+
+
+@numba.njit(cache=True)
+def _shift_rows(unusable: np.ndarray, rows: np.ndarray, pos: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Row-shift the static positions of the selected rows ``which`` past their unusable sites.
+
+    Logical column m of row i goes to the first usable site at or right of
+    both its static column and the previous column's new site + 1; -1 when
+    the row runs out of sites.
+    """
+    n_cols = unusable.shape[1]
+    lc = pos.shape[1]
+    out = np.full((which.size, lc), -1, np.int64)
+    for a in range(which.size):
+        i = which[a]
+        r = rows[i]
+        nxt = 0
+        for m in range(lc):
+            u = max(pos[i, m], nxt)
+            while u < n_cols and unusable[r, u]:
+                u += 1
+            if u >= n_cols:
+                break
+            out[a, m] = u
+            nxt = u + 1
+    return out
+
+
+def _quick_full(design: Design, defects: DefectMap) -> np.ndarray | None:
+    """The quick full repair, when it exists: ``pos`` of the static rows, else None.
+
+    Rows without dead sites keep their static (defect-free) positions and need
+    no rerouting; a row with dead sites shifts its logical columns right past
+    them (see :func:`_shift_rows`). Valid when every shifted row still holds
+    every column and each of its vertical edges stays within ``d`` with a
+    live L route; dead sites far apart (each row's shift at most d) always
+    pass. Wafers with dead links take the full planner.
+    """
+    static = _static_array(design)
+    if static is None or defects.dead_links.size:
+        return None
+    rows, pos = static
+    d = distance_of(design)
+    dead_r, dead_c = np.divmod(defects.dead_sites, design.cols)
+    sel = np.full(design.rows, -1, np.int64)
+    sel[rows] = np.arange(rows.size)
+    which = np.unique(sel[dead_r])
+    which = which[which >= 0]
+    if which.size == 0:
+        return pos
+    unusable = np.zeros((which.size, design.cols), dtype=bool)
+    unusable[:] = ~design.site_exists[rows[which]]
+    local = np.searchsorted(rows[which], dead_r)
+    hit = (local < which.size) & (rows[which][np.minimum(local, which.size - 1)] == dead_r)
+    unusable[local[hit], dead_c[hit]] = True
+    new = _shift_rows(unusable, np.arange(which.size), pos[which], np.arange(which.size))
+    if (new < 0).any():
+        return None
+    out = pos.copy()
+    out[which] = new
+    # vertical edges touching a shifted row: (i - 1, i) and (i, i + 1)
+    tops = np.unique(np.concatenate([which - 1, which]))
+    tops = tops[(tops >= 0) & (tops < rows.size - 1)]
+    if tops.size:
+        if (np.abs(out[tops + 1] - out[tops]) > d).any():
+            return None
+        planes = _static_planes(design)
+        if planes is not None:
+            from yieldkit.verify import edge_routes_ok
+
+            _, dead_s, cum_e, cum_s = planes
+            r1 = np.repeat(rows[tops], pos.shape[1])
+            r2 = np.repeat(rows[tops + 1], pos.shape[1])
+            if not edge_routes_ok(cum_e, cum_s, r1, out[tops].ravel(), r2, out[tops + 1].ravel()).all():
+                return None
+            chain = rows[which]
+            if (cum_e[chain, out[which, -1]] != cum_e[chain, out[which, 0]]).any():
+                return None
+    return out
+
+
+def _plan_arrays(design: Design, defects: DefectMap, allow_degraded: bool
+                 ) -> tuple[bool, np.ndarray | None, np.ndarray | None, str, str]:
+    """``(complete, rows, pos, reason, algorithm)`` of one wafer's repair, no map materialised."""
+    static = _static_array(design)
+    quick = _quick_full(design, defects)
+    if quick is not None:
+        return True, static[0], quick, "", "row-col/shift"
     d = distance_of(design)
     lr, lc = design.logical_rows, design.logical_cols
-    unusable = ~design.site_exists.copy()
+    unusable = ~design.site_exists
     unusable.ravel()[defects.dead_sites] = True
-    forced_out = np.zeros(design.rows, dtype=bool)
     reason = ""
     for full_pass in (True, False):
         if not full_pass and not allow_degraded:
             break
-        work = unusable.copy()
-        out = forced_out.copy()
+        work = unusable.copy() if full_pass and allow_degraded else unusable
+        out = np.zeros(design.rows, dtype=bool)
         for _ in range(MAX_LINK_ROUNDS):
             cores, rows, pos = _best_array(work, out, d, lr, lc, want_full=full_pass)
             if cores == 0 or (full_pass and cores < lr * lc):
                 break
-            candidate = make_map(design, defects, _grid(design.cols, rows, pos), complete=full_pass, reason="",
-                                 algorithm="row-col/gcr")
-            problems = [v for v in verify_repair_map(candidate, design) if v.invariant == "dead_link"]
-            if not problems:
-                if full_pass:
-                    return candidate
-                algo = "row-col/gcr+row-ranking"
-                return make_map(design, defects, candidate.physical_of_logical, complete=False,
-                                reason=reason, algorithm=algo)
-            for v in problems:
-                if v.logical is None:
-                    continue
-                r, c = v.logical
-                if f"to {(r, c + 1)} at" in v.message:
-                    out[rows[r]] = True  # a dead link on the row's chain: exclude the row
-                else:
-                    work[rows[r + 1], pos[r + 1, c]] = True  # no live L for the bend: drop its lower site
+            row_bad, bend_bad = _failing_edges(design, defects, rows, pos)
+            if row_bad.size == 0 and bend_bad.size == 0:
+                return (full_pass, rows, pos, "" if full_pass else reason,
+                        "row-col/gcr" if full_pass else "row-col/gcr+row-exclusion")
+            out[rows[row_bad]] = True  # a dead link on the row's chain: exclude the row
+            i, m = bend_bad[:, 0], bend_bad[:, 1]
+            work[rows[i + 1], pos[i + 1, m]] = True  # no live L for the bend: drop its lower site
         if full_pass:
             reason = (f"row-col(d={d}): no {lr} rows x {lc} columns array "
-                      f"({int(unusable.sum() - (~design.site_exists).sum())} dead sites, {defects.n_dead_links} dead links)")
-    return make_map(design, defects, np.zeros((0, 0), np.int64), complete=False,
-                    reason=reason or "no logical array", algorithm="row-col/gcr")
+                      f"({defects.n_dead_sites} dead sites, {defects.n_dead_links} dead links)")
+    return False, None, None, reason or "no logical array", "row-col/gcr"
+
+
+def plan(design: Design, defects: DefectMap, allow_degraded: bool = True) -> RepairMap:
+    """Repair one wafer: the full map, else the maximal logical array (an empty map without ``allow_degraded``).
+
+    First the quick full repair (:func:`_quick_full`: rows without dead sites
+    keep their defect-free positions), else GCR with row exclusion. Dead
+    links: a selected row whose chain crosses one is excluded, a bent
+    vertical edge without a live L route makes its lower site unusable, and
+    the array is planned again (at most :data:`MAX_LINK_ROUNDS` rounds).
+    """
+    complete, rows, pos, reason, algorithm = _plan_arrays(design, defects, allow_degraded)
+    grid = np.zeros((0, 0), np.int64) if rows is None else _grid(design.cols, rows, pos)
+    return make_map(design, defects, grid, complete=complete, reason=reason, algorithm=algorithm)
 
 
 def maximal_array(unusable: np.ndarray, d: int, lr: int | None = None, lc: int | None = None) -> tuple[int, int, int]:
@@ -333,24 +490,25 @@ def exact_maximal_array(unusable: np.ndarray, d: int, time_limit_s: float = 30.0
 
 
 def assessor(design: Design):  # noqa: ANN201
-    """Per-wafer GCR (numba); wafers without defects are full without planning."""
+    """Per wafer: the planner's arrays (quick full repair, else GCR with row exclusion), no map built.
+
+    Wafers without defects take the defect-free result without planning.
+    """
     from yieldkit.redundancy import BatchOutcome
 
-    d = distance_of(design)
-    lr, lc = design.logical_rows, design.logical_cols
-    base = ~design.site_exists
-    static_cores, _, _ = _best_array(base, np.zeros(design.rows, bool), d, lr, lc, want_full=True)
-    static_full = static_cores >= lr * lc
+    static = plan(design, DefectMap.empty(design), allow_degraded=True)
+    static_full = static.complete
+    static_cores = static.logical_rows * static.logical_cols
 
     def assess(batch: DefectBatch) -> BatchOutcome:
         nw = batch.n_wafers
         full = np.full(nw, static_full)
-        cores = np.full(nw, design.logical_cores if static_full else 0, dtype=np.int64)
+        cores = np.full(nw, static_cores, dtype=np.int64)
         touched = np.unique(np.concatenate([batch.site_wafer, batch.link_wafer]))
         for w in touched:
-            rm = plan(design, batch.wafer(int(w)), allow_degraded=True)
-            full[w] = rm.complete
-            cores[w] = rm.logical_rows * rm.logical_cols
+            complete, rows, pos, _, _ = _plan_arrays(design, batch.wafer(int(w)), allow_degraded=True)
+            full[w] = complete
+            cores[w] = 0 if rows is None else rows.size * pos.shape[1]
         return BatchOutcome(full=full, logical_cores=cores)
 
     return assess
