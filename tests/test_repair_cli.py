@@ -96,3 +96,19 @@ def test_plan_bad_scheme() -> None:
     result = run("plan", "--design", "small", "--d0", "0.3", "--schemes", "warp", "--wafers", "10")
     assert result.exit_code == 2
     assert "warp" in result.output
+
+
+def test_repair_block_scheme(tmp_path: Path) -> None:
+    out = tmp_path / "b.npz"
+    result = run("repair", "--design", "small", "--scheme", "block", "--param", "b=4", "--param", "s=0", "--seed", "2",
+                 "--d0", "0.05", "--out", str(out), "--allow-degraded", "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["algorithm"].startswith("block/rank")
+    design = load_design("small")
+    from yieldkit.planner import with_scheme
+
+    assert verify_repair_map(RepairMap.load(out), with_scheme(design, "block", {"b": 4, "s": 0})) == []
+    bad = run("repair", "--design", "small", "--scheme", "block", "--param", "b=4", "--param", "s=1", "--seed", "2",
+              "--out", str(tmp_path / "x.npz"))
+    assert bad.exit_code == 2 and "needs 64 rows x 80 columns" in bad.output and "Traceback" not in bad.output
