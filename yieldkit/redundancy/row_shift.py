@@ -25,7 +25,11 @@ column ``c`` (nominal column ``t = c0 + c``) lands at ``t + delta(t)`` with
 their deltas differ by more than ``reach``; the deltas are step functions,
 so only their breakpoints need checking. The batch assessor evaluates them
 sparsely (only rows with dead sites), which is what makes the Monte Carlo
-fast; wafers with dead links near the band take the exact per-wafer path.
+fast. Dead links are tested the same way, per link over the whole batch: a
+link can only break the logical edges whose routes use it (the row's chain
+for an E link inside the row's span; the vertical edges whose L routes cross
+it), and the few such edges are found by inverting the shift functions
+(logical cores up to a column) and checked exactly, both L routes.
 
 A wafer that cannot be fully repaired gets the **maximal logical array** of
 the scheme: a run of consecutive physical rows (any rows of the wafer, not
@@ -281,10 +285,14 @@ def assessor(design: Design):  # noqa: ANN201 - returns an Assessor
     """Batch assessor: which wafers present the full grid, and each wafer's harvest.
 
     Sparse over wafers: only rows with dead sites are evaluated (their shift
-    functions at their breakpoints); wafers with dead links touching the band
-    go through the exact per-wafer check.
+    functions at their breakpoints), and only the logical edges whose routes
+    use a dead link. Gives the same outcome as :func:`band_failures` wafer by
+    wafer. A design whose nominal map fails or whose band is not
+    :func:`_regular_band` takes the exact per-wafer path for every wafer;
+    ``assess.stats`` counts the wafers assessed and those that took it.
     """
     from yieldkit.redundancy import BatchOutcome
+    from yieldkit.verify import _dead_link_planes
 
     lr, off, n, cols = design.logical_rows, design.logical_row_offset, design.logical_cols, design.cols
     c0 = column_anchor(design)
@@ -293,9 +301,14 @@ def assessor(design: Design):  # noqa: ANN201 - returns an Assessor
     first = first_existing(design)[off:off + lr]
     nominal_left = np.maximum(c0 - first, 0)
     s0 = first + np.clip(nominal_left, 0, np.maximum(spr - n, 0)) - c0  # rows without dead sites
-    static = _static_ok(design)
+    regular = _static_ok(design) and _regular_band(design)
+    a0 = np.clip(nominal_left, 0, np.maximum(spr - n, 0))  # start rank of rows without dead sites
     big = 4 * cols + 8
     shift = 2 * cols + 2
+    n_sites = design.rows * cols
+    # links that are unusable because a site they touch does not exist (the same in every wafer)
+    _, missing_s, missing_cum_e, _ = _dead_link_planes(design.rows, cols, np.zeros(0, np.int64), design.site_exists)
+    stats = {"wafers": 0, "exact": 0}
 
     def assess(batch: DefectBatch) -> BatchOutcome:
         nw = batch.n_wafers
@@ -323,6 +336,7 @@ def assessor(design: Design):  # noqa: ANN201 - returns an Assessor
         s = first[gr] + a - c0
         b = x - i - s[gi]
         kb = gi * big + (b + shift)  # sorted: b is non-decreasing within a group
+        kx = gi * cols + x  # sorted: dead columns of each group
 
         def delta_group(k: np.ndarray, t: np.ndarray) -> np.ndarray:
             return s[k] + np.searchsorted(kb, k * big + (t + shift), side="right") - gstart[k]
@@ -350,13 +364,125 @@ def assessor(design: Design):  # noqa: ANN201 - returns an Assessor
         br_pairs = np.concatenate(bad_pairs_top)
         bw_rows, br_rows = gw[row_bad], gr[row_bad]
 
-        # exact per-wafer path: dead links near the band, or a design whose nominal map fails
-        if static:
-            lrow = (batch.link // 2) // cols
-            near = (lrow >= off - 1) & (lrow < off + lr)
-            slow = np.unique(batch.link_wafer[near])
+        def group_of(wafer: np.ndarray, r: np.ndarray) -> np.ndarray:
+            """Group index of band row ``r`` (0-based) of ``wafer``, -1 when the row has no dead site."""
+            if keys.size == 0:
+                return np.full(wafer.shape, -1, np.int64)
+            key = wafer * lr + r
+            j = np.searchsorted(keys, key)
+            jc = np.minimum(j, keys.size - 1)
+            return np.where(keys[jc] == key, jc, -1)
+
+        def cores_up_to(wafer: np.ndarray, r: np.ndarray, col: np.ndarray) -> np.ndarray:
+            """Logical cores of band row ``r`` at physical columns ``<= col`` (in ``[0, n]``)."""
+            g = group_of(wafer, r)
+            rank = np.clip(col - first[r] + 1, 0, spr[r])  # live sites <= col, before dead ones
+            start = a0[r]
+            has = np.flatnonzero(g >= 0)
+            if has.size:
+                k = g[has]
+                rank[has] -= np.searchsorted(kx, k * cols + col[has], side="right") - gstart[k]
+                start = start.copy()
+                start[has] = a[k]
+            return np.clip(rank - start, 0, n)
+
+        def position(wafer: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+            """Physical column of logical column ``c`` of band row ``r``."""
+            g = group_of(wafer, r)
+            t = c0 + c
+            out = t + s0[r]
+            has = np.flatnonzero(g >= 0)
+            if has.size:
+                out[has] = t[has] + delta_group(g[has], t[has])
+            return out
+
+        def link_failures() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            """Band rows and adjacent band pairs that dead links break: ``(row wafer, row, pair wafer, pair top)``.
+
+            A horizontal edge uses the E links between its two sites; a vertical
+            edge from column p1 (row R) to p2 (row R + 1) fails when both L routes
+            are blocked (E links of R over [min, max) + S link (R, p2), or S link
+            (R, p1) + E links of R + 1), a straight one when S (R, p1) is. On a
+            regular design missing links alone never block both routes, so every
+            failing edge has a dead link on a route: enumerate those edges from
+            the dead links and test them exactly.
+            """
+            site, direction = np.divmod(batch.link, 2)
+            lrow, lcol = np.divmod(site, cols)
+            r = lrow - off
+            lw = batch.link_wafer
+            east = direction == 0
+            in_band = (r >= 0) & (r < lr) & (east | (r + 1 < lr))
+            e_key = lw[east] * n_sites + site[east]  # sorted
+            s_key = lw[~east] * n_sites + site[~east]
+
+            def e_blocked(wafer: np.ndarray, row: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+                base = wafer * n_sites + row * cols
+                dead = np.searchsorted(e_key, base + hi) != np.searchsorted(e_key, base + lo)
+                return dead | (missing_cum_e[row, hi] != missing_cum_e[row, lo])
+
+            def s_blocked(wafer: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
+                key = wafer * n_sites + row * cols + col
+                j = np.minimum(np.searchsorted(s_key, key), max(s_key.size - 1, 0))
+                dead = (s_key[j] == key) if s_key.size else np.zeros(key.shape, bool)
+                return dead | missing_s[row * cols + col]
+
+            # E links: the row's chain, and the L routes of the pairs above and below
+            sel = in_band & east
+            ew, er, ec = lw[sel], r[sel], lcol[sel]
+            here = cores_up_to(ew, er, ec)
+            chain = (here >= 1) & (here <= n - 1)  # pos[0] <= col < pos[n - 1]
+            cand_w, cand_top, cand_lo, cand_hi = [], [], [], []
+            for step in (0, -1):
+                other_r = er + (1 if step == 0 else -1)
+                ok = (other_r >= 0) & (other_r < lr)
+                there = cores_up_to(ew[ok], other_r[ok], ec[ok])
+                cand_w.append(ew[ok])
+                cand_top.append(er[ok] + step)
+                cand_lo.append(np.minimum(here[ok], there))
+                cand_hi.append(np.maximum(here[ok], there))
+            # S links: the edges whose upper or lower end sits on the link's column
+            sel = in_band & ~east
+            sw, sr, sc = lw[sel], r[sel], lcol[sel]
+            for step in (0, 1):
+                k = cores_up_to(sw, sr + step, sc) - 1
+                ok = k >= 0
+                ok[ok] = position(sw[ok], sr[ok] + step, k[ok]) == sc[ok]
+                cand_w.append(sw[ok])
+                cand_top.append(sr[ok])
+                cand_lo.append(k[ok])
+                cand_hi.append(k[ok] + 1)
+            lo, hi = np.concatenate(cand_lo), np.concatenate(cand_hi)
+            size = hi - lo
+            cw = np.repeat(np.concatenate(cand_w), size)
+            top = np.repeat(np.concatenate(cand_top), size)
+            k = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size) + np.repeat(lo, size)
+            # (positions leave the grid only in rows short of live sites, which fail anyway)
+            p1 = np.clip(position(cw, top, k), 0, cols - 1)
+            p2 = np.clip(position(cw, top + 1, k), 0, cols - 1)
+            row1 = top + off
+            mn, mx = np.minimum(p1, p2), np.maximum(p1, p2)
+            s1 = s_blocked(cw, row1, p1)
+            straight = p1 == p2
+            fail = np.where(straight, s1, False)
+            bent = np.flatnonzero(~straight)
+            if bent.size:
+                b = bent
+                fail[b] = ((e_blocked(cw[b], row1[b], mn[b], mx[b]) | s_blocked(cw[b], row1[b], p2[b]))
+                           & (s1[b] | e_blocked(cw[b], row1[b] + 1, mn[b], mx[b])))
+            return ew[chain], er[chain], cw[fail], top[fail]
+
+        # dead links: exact and vectorised on regular designs, else the exact per-wafer path
+        if regular:
+            slow = np.zeros(0, np.int64)
+            if batch.link.size:
+                rw, rr, pw, pr = link_failures()
+                bw_rows, br_rows = np.concatenate([bw_rows, rw]), np.concatenate([br_rows, rr])
+                bw_pairs, br_pairs = np.concatenate([bw_pairs, pw]), np.concatenate([br_pairs, pr])
         else:
             slow = np.arange(nw)
+        stats["wafers"] += nw
+        stats["exact"] += int(slow.size)
         if slow.size:
             drop = np.isin(bw_rows, slow)
             bw_rows, br_rows = bw_rows[~drop], br_rows[~drop]
@@ -378,7 +504,27 @@ def assessor(design: Design):  # noqa: ANN201 - returns an Assessor
         run = longest_run_batch(nw, lr, bw_rows, br_rows, bw_pairs, br_pairs)
         return BatchOutcome(full=full, logical_cores=run.astype(np.int64) * n)
 
+    assess.stats = stats  # wafers assessed, and how many took the exact per-wafer path
     return assess
+
+
+def _regular_band(design: Design) -> bool:
+    """Every band row's sites are contiguous and adjacent band rows' spans are nested.
+
+    Then a vertical edge always has one L route over existing sites (the
+    narrower row's span lies inside the wider one's), which the batch
+    assessor's dead-link test relies on. Designs clipped by the wafer circle
+    are regular.
+    """
+    lr, off = design.logical_rows, design.logical_row_offset
+    exists = design.site_exists[off:off + lr]
+    count = exists.sum(axis=1)
+    lo = np.argmax(exists, axis=1)
+    hi = exists.shape[1] - np.argmax(exists[:, ::-1], axis=1)
+    if not ((hi - lo == count) | (count == 0)).all():
+        return False
+    inner = ((lo[1:] >= lo[:-1]) & (hi[1:] <= hi[:-1])) | ((lo[1:] <= lo[:-1]) & (hi[1:] >= hi[:-1]))
+    return bool(inner.all())
 
 
 def longest_run_batch(n_wafers: int, n_rows: int, bad_row_wafer: np.ndarray, bad_row: np.ndarray,
