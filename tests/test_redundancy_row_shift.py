@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from tests.stat_tolerance import proportion_tolerance
 from yieldkit.defect_map import DefectMap
-from yieldkit.defects import DefectModel, sample_batch
-from yieldkit.design import Design, load_design
+from yieldkit.defects import DefectBatch, DefectModel, sample_batch
+from yieldkit.design import Design, DesignError, load_design
 from yieldkit.models import row_spare_yield, site_failure_probability
 from yieldkit.montecarlo import simulate
 from yieldkit.redundancy import assessor_for, plan_repair
-from yieldkit.redundancy.row_shift import longest_run_batch
+from yieldkit.redundancy.row_shift import _regular_band, _static_ok, assessor, band_failures, longest_run_batch
 from yieldkit.verify import verify_repair_map
 
 SMALL = load_design("small")
@@ -26,6 +27,46 @@ WSE = load_design("wse")
 def grid_design(rows: int, cols: int, logical_cols: int, reach: object = 1) -> Design:
     return Design(name="g", rows=rows, cols=cols, pitch_x_mm=1.0, pitch_y_mm=1.0, logical_rows=rows,
                   logical_cols=logical_cols, scheme="row-shift", scheme_params={"reach": reach})
+
+
+def clipped_design(reach: object = 1) -> Design:
+    """40 x 40 sites clipped by a 52 mm wafer: band rows have 6 to 12 spares."""
+    return Design(name="clipped", rows=40, cols=40, pitch_x_mm=1.0, pitch_y_mm=1.0, logical_rows=30, logical_cols=28,
+                  wafer_diameter_mm=52.0, edge_exclusion_mm=3.0, scheme="row-shift", scheme_params={"reach": reach})
+
+
+def exact_outcome(design: Design, batch: DefectBatch) -> tuple[np.ndarray, np.ndarray]:
+    """``(full, logical_cores)`` of every wafer by the exact one-wafer path (``band_failures``)."""
+    full = np.zeros(batch.n_wafers, dtype=bool)
+    cores = np.zeros(batch.n_wafers, dtype=np.int64)
+    for i in range(batch.n_wafers):
+        rows, pairs, _ = band_failures(design, batch.wafer(i, design.name))
+        full[i] = rows.size == 0 and pairs.size == 0
+        run = longest_run_batch(1, design.logical_rows, np.zeros(rows.size, np.int64), rows,
+                                np.zeros(pairs.size, np.int64), pairs)
+        cores[i] = run[0] * design.logical_cols
+    return full, cores
+
+
+def batch_of(maps: list[DefectMap]) -> DefectBatch:
+    rows, cols = maps[0].rows, maps[0].cols
+    sw = np.concatenate([np.full(m.n_dead_sites, i, np.int64) for i, m in enumerate(maps)])
+    lw = np.concatenate([np.full(m.n_dead_links, i, np.int64) for i, m in enumerate(maps)])
+    return DefectBatch(len(maps), rows, cols, sw, np.concatenate([m.dead_sites for m in maps]), lw,
+                       np.concatenate([m.dead_links for m in maps]),
+                       np.array([m.n_dead_sites + m.n_dead_links for m in maps], np.int64))
+
+
+def assert_batch_is_exact(design: Design, batch: DefectBatch, planner_checks: int = 0) -> None:
+    assess = assessor(design)
+    outcome = assess(batch)
+    full, cores = exact_outcome(design, batch)
+    assert (outcome.full == full).all(), np.flatnonzero(outcome.full != full)
+    assert (outcome.logical_cores == cores).all(), np.flatnonzero(outcome.logical_cores != cores)
+    if _regular_band(design):
+        assert assess.stats == {"wafers": batch.n_wafers, "exact": 0}  # no per-wafer fallback
+    for i in range(min(planner_checks, batch.n_wafers)):
+        assert plan_repair(design, batch.wafer(i, design.name), allow_degraded=False).complete == outcome.full[i]
 
 
 def test_no_defects_is_the_identity_footprint() -> None:
@@ -114,3 +155,134 @@ def test_longest_run_batch() -> None:
     run = longest_run_batch(3, 10, np.array([0, 0]), np.array([2, 7]), np.array([1]), np.array([4]))
     # wafer 0: rows 0-1 | 3-6 | 8-9 -> 4; wafer 1: pair 4/5 cut -> 5; wafer 2: 10
     assert run.tolist() == [4, 5, 10]
+
+
+# -- dead links in the batch assessor: the vectorised test equals the exact one-wafer path -------
+
+@pytest.mark.parametrize("reach", [0, 1, 2, "inf"])
+@pytest.mark.parametrize("link_fraction,d0", [(0.3, 0.4), (1.0, 0.3), (1.0, 1.5), (0.3, 2.0), (0.05, 0.3)])
+def test_batch_dead_links_equal_the_exact_path_small(reach: object, link_fraction: float, d0: float) -> None:
+    design = replace(SMALL, scheme_params={"reach": reach})
+    batch = sample_batch(design, DefectModel(d0, alpha=1.5, link_fraction=link_fraction), 150,
+                         np.random.default_rng(11))
+    assert batch.link.size > 0
+    assert_batch_is_exact(design, batch, planner_checks=20)
+
+
+@pytest.mark.parametrize("reach", [1, 2, "inf"])
+@pytest.mark.parametrize("link_fraction,d0", [(0.3, 1.0), (1.0, 0.5), (1.0, 3.0)])
+def test_batch_dead_links_equal_the_exact_path_clipped_corners(reach: object, link_fraction: float, d0: float) -> None:
+    design = clipped_design(reach)
+    assert design.spares_per_row.min() < design.spares_per_row.max()  # the band really is clipped
+    batch = sample_batch(design, DefectModel(d0, alpha=1.5, link_fraction=link_fraction, x0_um=0), 200,
+                         np.random.default_rng(5))
+    assert batch.link.size > 0
+    assert_batch_is_exact(design, batch, planner_checks=20)
+
+
+def test_batch_dead_links_equal_the_exact_path_wse() -> None:
+    for d0, link_fraction in ((0.1, 0.3), (0.5, 0.05)):
+        batch = sample_batch(WSE, DefectModel(d0, alpha=2.0, link_fraction=link_fraction), 24,
+                             np.random.default_rng(4))
+        assert batch.link.size > 0
+        assert_batch_is_exact(WSE, batch)
+
+
+def test_a_dead_link_on_a_used_route_breaks_the_wafer_and_an_unused_one_does_not() -> None:
+    design = grid_design(4, 10, 8, 1)  # nominal columns 1..8
+    e, s = 0, 1
+    cases = {
+        (1, 3, e): (False, 16),  # inside row 1's chain: row 1 fails, rows 2-3 remain
+        (1, 8, e): True,         # right of the chain (8 -> 9, 9 is a spare)
+        (1, 0, e): True,         # left of the chain
+        (1, 4, s): (False, 16),  # straight vertical edge 1/2: rows 0-1 or 2-3
+        (1, 0, s): True,         # column 0 is a spare
+        (3, 4, e): (False, 24),  # last row's chain
+    }
+    maps = [DefectMap(4, 10, [], [2 * (r * 10 + c) + d]) for (r, c, d) in cases]
+    outcome = assessor(design)(batch_of(maps))
+    for (key, want), full, cores in zip(cases.items(), outcome.full, outcome.logical_cores):
+        if want is True:
+            assert full and cores == 32, key
+        else:
+            assert not full and cores == want[1], key
+    # a bent edge survives one blocked L route: dead site (1, 3) bends columns 3.. of row 1 right
+    # (row 0: 1..8, row 1: 1, 2, 4..9 -> logical col 2 goes 3 -> 4); kill the S link under (0, 4)
+    # (route 1: E (0, 3) + S (0, 4)); route 2 (S (0, 3) + E (1, 3)) still works
+    one = DefectMap(4, 10, [13], [2 * 4 + s])
+    both = DefectMap(4, 10, [13], [2 * 4 + s, 2 * 3 + s])
+    outcome = assessor(design)(batch_of([one, both]))
+    assert outcome.full.tolist() == [True, False]
+    assert_batch_is_exact(design, batch_of([one, both]))
+
+
+def with_sites(design: Design, mask: np.ndarray) -> Design:
+    design.__dict__["site_exists"] = mask
+    design.__dict__["sites_per_row"] = mask.sum(axis=1)
+    return design
+
+
+def test_a_missing_link_blocks_the_other_l_route() -> None:
+    # row 0 has sites 0..10, row 1 sites 1..9 (nested); two dead sites at the right of row 0
+    # slide it left (columns 0..7) while row 1 sits at 1..8: every vertical edge bends right.
+    # Edge 0 (0, 0) -> (1, 1): route 1 is E (0, 0) + S (0, 1), route 2 needs S (0, 0), which
+    # does not exist, so a dead S (0, 1) breaks it; edge 1's route 2 uses S (0, 1) too but
+    # keeps route 1.
+    mask = np.ones((3, 11), dtype=bool)
+    mask[1:, [0, 10]] = False
+    design = with_sites(replace(grid_design(3, 11, 8, 1), name="nested"), mask)
+    assert _regular_band(design) and _static_ok(design)
+    s = 1
+    maps = [DefectMap(3, 11, [9, 10], []), DefectMap(3, 11, [9, 10], [2 * 1 + s]),
+            DefectMap(3, 11, [9, 10], [2 * 2 + s]), DefectMap(3, 11, [], [2 * 1 + s])]
+    batch = batch_of(maps)
+    outcome = assessor(design)(batch)
+    assert outcome.full.tolist() == [True, False, True, False]
+    assert outcome.logical_cores.tolist()[1] == 16
+    assert_batch_is_exact(design, batch, planner_checks=4)
+
+
+def test_irregular_band_takes_the_exact_path() -> None:
+    design = grid_design(4, 11, 8, 2)
+    design = replace(design, name="irregular")
+    mask = np.ones((4, 11), dtype=bool)
+    mask[1, 10] = False
+    mask[2, 0] = False  # rows 1 and 2 are shifted, not nested
+    design = with_sites(design, mask)
+    assert not _regular_band(design)
+    rng = np.random.default_rng(0)
+    maps = [DefectMap(4, 11, rng.choice(np.flatnonzero(mask), 2, replace=False),
+                      [2 * int(rng.integers(0, 9)) + 0]) for _ in range(6)]
+    batch = batch_of(maps)
+    assess = assessor(design)
+    outcome = assess(batch)
+    assert assess.stats == {"wafers": 6, "exact": 6}
+    full, cores = exact_outcome(design, batch)
+    assert (outcome.full == full).all() and (outcome.logical_cores == cores).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 9), st.integers(0, 4), st.sampled_from([0, 1, 2, "inf"]), st.booleans(), st.data())
+def test_property_batch_assessor_equals_the_exact_path(rows: int, spares: int, reach: object, clipped: bool,
+                                                        data: st.DataObject) -> None:
+    cols = 8 + spares
+    design = grid_design(rows, cols, 8, reach)
+    if clipped:  # two spare rows and columns on each side, and a wafer that clips the grid's corners
+        cut = data.draw(st.floats(0.5, 3.0))
+        try:
+            design = replace(design, rows=rows + 4, cols=cols + 4, edge_exclusion_mm=0.0, name=f"clip{cut}",
+                             wafer_diameter_mm=2 * math.hypot(rows / 2 + 2, cols / 2 + 2) - cut)
+        except DesignError:
+            assume(False)
+        assume(design.spares_per_row.min() >= 0 and not design.site_exists.all() and _static_ok(design))
+        rows, cols = design.rows, design.cols
+    event("clipped corners" if clipped else "rectangle")
+    exists = np.flatnonzero(design.site_exists.ravel())
+    links = [2 * a + d for a in exists for d in (0, 1)
+             if (a + 1 if d == 0 else a + cols) in set(exists) and not (d == 0 and a % cols == cols - 1)]
+    maps = []
+    for _ in range(data.draw(st.integers(1, 4))):
+        dead = data.draw(st.lists(st.sampled_from(exists.tolist()), max_size=rows * 2))
+        dead_links = data.draw(st.lists(st.sampled_from(links), max_size=6)) if links else []
+        maps.append(DefectMap(rows, cols, dead, dead_links))
+    assert_batch_is_exact(design, batch_of(maps))
