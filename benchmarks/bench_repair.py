@@ -14,6 +14,12 @@ Usage::
    GCR + row exclusion): median of 5 arrays, target < 1 s.
 4. Monte-Carlo throughput with the real row-shift planner (``simulate``,
    wse, 1 worker): target >= 20,000 wafers/s.
+5. The same with dead links (``link_fraction`` = 0.02) at D0 = 0.1 cm^-2,
+   target >= 10,000 wafers/s, and at D0 = 1.0 cm^-2, target >= 10x the peer.
+   Peer: the previous batch assessor, which sent every wafer with a dead link
+   near the logical band down the exact one-wafer path (``band_failures`` in a
+   Python loop), timed on sampling + assessment of fewer wafers; the ratio is
+   figure / peer, and the two assessors must agree on those wafers.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ import time
 
 import numpy as np
 
-from yieldkit.defects import DefectModel, sample_batch
+from yieldkit.defects import DefectBatch, DefectModel, sample_batch
 from yieldkit.design import load_design
-from yieldkit.montecarlo import simulate
-from yieldkit.redundancy import plan_repair
+from yieldkit.montecarlo import BLOCK_WAFERS, simulate
+from yieldkit.redundancy import BatchOutcome, assessor_for, plan_repair
 from yieldkit.redundancy.row_col import maximal_array
+from yieldkit.redundancy.row_shift import band_failures, longest_run_batch
 from yieldkit.verify import verify_repair_map
 
 
@@ -47,6 +54,39 @@ def naive_row_shift(design, defects) -> np.ndarray:  # noqa: ANN001
             out[r, k] = row * design.cols + c
             c += 1
     return out
+
+
+def per_wafer_link_assessor(design):  # noqa: ANN001, ANN201
+    """Peer: the batch assessor for dead sites, and the exact one-wafer path for every wafer with a
+    dead link near the band (what the row-shift assessor did before links were vectorised)."""
+    sparse = assessor_for(design)
+    off, lr, n = design.logical_row_offset, design.logical_rows, design.logical_cols
+
+    def assess(batch: DefectBatch) -> BatchOutcome:
+        no_links = DefectBatch(batch.n_wafers, batch.rows, batch.cols, batch.site_wafer, batch.site,
+                               np.zeros(0, np.int64), np.zeros(0, np.int64), batch.n_defects)
+        out = sparse(no_links)
+        full, cores = out.full.copy(), out.logical_cores.copy()
+        lrow = (batch.link // 2) // design.cols
+        for w in np.unique(batch.link_wafer[(lrow >= off - 1) & (lrow < off + lr)]):
+            rows, pairs, _ = band_failures(design, batch.wafer(int(w)))
+            full[w] = rows.size == 0 and pairs.size == 0
+            run = longest_run_batch(1, lr, np.zeros(rows.size, np.int64), rows, np.zeros(pairs.size, np.int64), pairs)
+            cores[w] = run[0] * n
+        return BatchOutcome(full=full, logical_cores=cores)
+
+    return assess
+
+
+def sample_and_assess(design, model, n_wafers: int, seed: int, assess) -> tuple[float, list]:  # noqa: ANN001
+    """Wafers/s of sampling + assessing ``n_wafers`` in Monte-Carlo blocks, and the outcomes."""
+    outcomes = []
+    start = time.perf_counter()
+    for block in range(-(-n_wafers // BLOCK_WAFERS)):
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+        batch = sample_batch(design, model, min(BLOCK_WAFERS, n_wafers - block * BLOCK_WAFERS), rng)
+        outcomes.append(assess(batch))
+    return n_wafers / (time.perf_counter() - start), outcomes
 
 
 def timed(fn, *args, repeat: int = 1):  # noqa: ANN001, ANN201
@@ -100,6 +140,21 @@ def main() -> None:
     rate = n / t
     print(f"Monte Carlo, wse row-shift (reach 2) real planner: {rate:,.0f} wafers/s, target >= 20,000, "
           f"{'PASS' if rate >= 20_000 else 'FAIL'} (yield {res.full_fabric_yield:.4f})")
+
+    peer_assess = per_wafer_link_assessor(wse)
+    for d0, n, n_peer in ((0.1, 40_960, 2048), (1.0, 8192, 256)):
+        model = DefectModel(d0, alpha=2.0, link_fraction=0.02)
+        t, res = timed(simulate, wse, model, n, 7)
+        rate = n / t
+        peer_rate, peer_out = sample_and_assess(wse, model, n_peer, 7, peer_assess)
+        _, new_out = sample_and_assess(wse, model, n_peer, 7, assessor_for(wse))
+        for a, b in zip(peer_out, new_out):
+            assert (a.full == b.full).all() and (a.logical_cores == b.logical_cores).all()
+        ratio = rate / peer_rate
+        target, ok = ("10,000 wafers/s", rate >= 10_000) if d0 < 0.5 else ("10x peer", ratio >= 10)
+        print(f"Monte Carlo, wse row-shift with dead links (D0={d0:g}, link_fraction=0.02): {rate:,.0f} wafers/s, "
+              f"target >= {target}, {'PASS' if ok else 'FAIL'} (yield {res.full_fabric_yield:.4f}); peer per-wafer "
+              f"link path {peer_rate:,.0f} wafers/s ({n_peer} wafers, same outcomes), ratio {ratio:.0f}x")
 
 
 if __name__ == "__main__":

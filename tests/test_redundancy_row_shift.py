@@ -17,7 +17,13 @@ from yieldkit.design import Design, DesignError, load_design
 from yieldkit.models import row_spare_yield, site_failure_probability
 from yieldkit.montecarlo import simulate
 from yieldkit.redundancy import assessor_for, plan_repair
-from yieldkit.redundancy.row_shift import _regular_band, _static_ok, assessor, band_failures, longest_run_batch
+from yieldkit.redundancy.row_shift import (
+    _regular_band,
+    _static_ok,
+    assessor,
+    band_failures,
+    longest_run_batch,
+)
 from yieldkit.verify import verify_repair_map
 
 SMALL = load_design("small")
