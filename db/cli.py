@@ -177,7 +177,7 @@ def export_cmd(db_url: str | None, table: str, fmt: str, output: str) -> None:
     \b
     Example:
       yieldkit db export --db sqlite:///burnin.db --table fault_events --format parquet -o events.parquet
-      yieldkit db export --table wafers --format csv - | head
+      yieldkit db export --table wafers --format csv | head
     """
     engine = _reader(db_url)
     try:

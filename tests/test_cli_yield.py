@@ -150,3 +150,38 @@ def test_demo_writes_a_report(tmp_path: Path) -> None:
                    "--design", "small", "--json")
     assert verified.exit_code == 0, verified.output
     assert json.loads(verified.output)["ok"] is True
+
+
+def test_no_arguments_prints_help_and_exits_0() -> None:
+    result = run()
+    assert result.exit_code == 0 and "Usage:" in result.output and "Error" not in result.output
+
+
+def test_an_absurd_d0_is_refused_before_sampling() -> None:
+    result = run("defects", "sample", "--design", "small", "--d0", "1e7", "--seed", "1")
+    assert result.exit_code == 2 and "defects per wafer" in result.output
+
+
+def test_an_unwritable_output_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = run("sweep", "--design", "small", "--d0", "0.5", "--wafers", "100", "-o", str(tmp_path / "no" / "t.csv"))
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("Error:"), result.output
+
+
+@pytest.mark.parametrize(("param", "message"), [
+    ("reach=-1", "integer >= 0"), ("reach=1.5", "integer >= 0"), ("reach=abc", "integer >= 0"),
+    ("foo=1", "has no parameter 'foo'"),
+])
+def test_repair_rejects_bad_scheme_parameters(tmp_path: Path, param: str, message: str) -> None:
+    out = tmp_path / "r.npz"
+    result = run("repair", "--design", "small", "--seed", "5", "--param", param, "--out", str(out))
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not out.exists()
+
+
+def test_repair_writes_the_file_name_it_was_given(tmp_path: Path) -> None:
+    out = tmp_path / "wafer.map"
+    result = run("repair", "--design", "small", "--seed", "5", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and not (tmp_path / "wafer.map.npz").exists()
+    assert run("firmware", "build", str(out), "-o", str(tmp_path / "w.fabimg")).exit_code == 0

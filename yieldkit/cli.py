@@ -68,6 +68,9 @@ class YieldkitGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             result = super().main(args, prog_name or "yieldkit", complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            sys.exit(0)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
             _fail(exc.format_message() + hint, 2)
@@ -80,6 +83,11 @@ class YieldkitGroup(click.Group):
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(1)
+        except OSError as exc:  # a path the user gave: missing folder, a directory, no permission
+            where = exc.filename if exc.filename is not None else ""
+            _fail(f"{where}: {exc.strerror or exc}" if where else f"{exc.strerror or exc}", 2)
+        except MemoryError:
+            _fail("out of memory: reduce the problem size (wafers, D0, bins)", 1)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
         except Exception as exc:  # noqa: BLE001 - the CLI boundary: one line, never a traceback

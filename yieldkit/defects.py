@@ -41,6 +41,9 @@ from yieldkit.window import window_for, window_points
 
 __all__ = ["DefectModel", "DefectModelError", "DefectBatch", "sample_batch", "sample_defect_map"]
 
+#: Largest mean defect count per wafer the sampler accepts (memory grows with it).
+MAX_MEAN_DEFECTS = 1e6
+
 Spatial = Literal["uniform", "radial", "thomas"]
 
 
@@ -253,6 +256,9 @@ def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.rand
     """
     radius = design.usable_radius_mm
     mean = model.mean_defects(design)
+    if mean > MAX_MEAN_DEFECTS:
+        raise DefectModelError(f"--d0 {model.d0_per_cm2:g} cm^-2 means {mean:.3g} defects per wafer "
+                               f"(at most {MAX_MEAN_DEFECTS:.0e}); is D0 in defects per cm^2?")
     lam = np.full(n_wafers, mean)
     if model.alpha is not None and mean > 0:
         lam = rng.gamma(model.alpha, mean / model.alpha, size=n_wafers)

@@ -13,7 +13,7 @@ from typing import Any
 
 from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design
-from yieldkit.redundancy import plan_repair, scheme_module
+from yieldkit.redundancy import check_scheme_params, plan_repair
 from yieldkit.repair_map import RepairMap
 from yieldkit.verify import Violation, max_detour, verify_repair_map
 
@@ -53,9 +53,9 @@ class RepairReport:
 def with_scheme(design: Design, scheme: str | None, params: dict[str, Any] | None = None) -> Design:
     """The design with another redundancy scheme and/or parameters (checked: unknown scheme = exit 2)."""
     name = design.scheme if scheme is None else scheme
-    scheme_module(name)
     merged = dict(design.scheme_params if scheme is None else {})
     merged.update(params or {})
+    check_scheme_params(name, merged)
     if name == design.scheme and merged == design.scheme_params:
         return design
     return replace(design, scheme=name, scheme_params=merged)

@@ -118,6 +118,10 @@ class RepairMap:
 
     def save(self, target: str | Path | BinaryIO) -> None:
         """Write the versioned ``.npz`` form (see module docstring)."""
+        if isinstance(target, (str, Path)):  # keep the name as given (numpy would append ".npz")
+            with open(target, "wb") as handle:
+                self.save(handle)
+            return
         np.savez_compressed(
             target,
             meta=np.array(json.dumps(self.meta(), sort_keys=True)),

@@ -30,7 +30,7 @@ from yieldkit.defects import DefectBatch
 from yieldkit.design import Design
 from yieldkit.redundancy.common import SchemeError
 
-__all__ = ["BatchOutcome", "Assessor", "assessor_for", "plan_repair", "scheme_module", "SCHEMES", "SchemeError"]
+__all__ = ["BatchOutcome", "Assessor", "assessor_for", "check_scheme_params", "plan_repair", "scheme_module", "SCHEMES", "SchemeError"]
 
 #: Scheme name -> module under ``yieldkit.redundancy``.
 SCHEMES = {
@@ -67,6 +67,23 @@ def scheme_module(name: str) -> ModuleType:
     if module is None:
         raise SchemeError(f"unknown redundancy scheme '{name}' (known: {', '.join(SCHEMES)})")
     return importlib.import_module(f"yieldkit.redundancy.{module}")
+
+
+#: The parameters each scheme takes: int >= 0, or "inf" for unlimited reach.
+SCHEME_PARAMS = {"none": set(), "row-shift": {"reach"}, "row-col": {"sr", "sc", "d"}, "block": {"b", "s", "reach"}}
+
+
+def check_scheme_params(name: str, params: dict) -> None:
+    """SchemeError (exit 2) for an unknown parameter or a value that is not an int >= 0 (or "inf" for reach)."""
+    scheme_module(name)
+    for key, value in params.items():
+        if key not in SCHEME_PARAMS[name]:
+            known = ", ".join(sorted(SCHEME_PARAMS[name])) or "none"
+            raise SchemeError(f"scheme '{name}' has no parameter '{key}' (it takes: {known})")
+        unlimited = key in ("reach", "d") and value in ("inf", float("inf"))
+        if not unlimited and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise SchemeError(f"parameter '{key}' of scheme '{name}' must be an integer >= 0"
+                              f"{' or inf' if key in ('reach', 'd') else ''}, got {value!r}")
 
 
 def assessor_for(design: Design) -> Assessor:
