@@ -185,3 +185,11 @@ def test_repair_writes_the_file_name_it_was_given(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert out.is_file() and not (tmp_path / "wafer.map.npz").exists()
     assert run("firmware", "build", str(out), "-o", str(tmp_path / "w.fabimg")).exit_code == 0
+
+
+def test_defects_show_takes_the_design_the_map_names(tmp_path: Path) -> None:
+    path = tmp_path / "w.json"
+    run("defects", "sample", "--design", "small", "--d0", "1", "--seed", "2", "-o", str(path))
+    result = run("defects", "show", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["design"] == "small"

@@ -45,7 +45,8 @@ def sample(design_name: str, d0: float, alpha: float | None, seed: int, output: 
 
 
 @defects.command("show")
-@design_option
+@click.option("--design", "design_name", default=None, metavar="NAME|FILE",
+              help="Design to check against (default: the one the map names).")
 @click.argument("defect_file", type=click.File("r"))
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write a wafer map picture (.png, .svg, .pdf).")
@@ -57,8 +58,8 @@ def show(design_name: str, defect_file: Any, plot_path: str | None, fmt: str | N
     Example:
       yieldkit defects show --design wse w17.json --plot w17.png
     """
-    design = load_design(design_name)
     defect_map = DefectMap.loads(defect_file.read(), source=defect_file.name)
+    design = load_design(design_name or defect_map.design or "wse")
     defect_map.check_design(design)
     rows = np.unique(defect_map.dead_sites // design.cols)
     emit({"design": design.name, "dead_cores": defect_map.n_dead_sites, "dead_links": defect_map.n_dead_links,
