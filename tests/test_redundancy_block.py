@@ -121,7 +121,7 @@ def test_worst_reach_and_bad_designs(tmp_path: Path) -> None:
     with pytest.raises(SchemeError, match="multiple of b"):
         geometry(block_design(tmp_path, 4, 1, 16, 18))
     small = load_design("small")
-    from yieldkit.planner import with_scheme
+    from yieldkit.repair import with_scheme
 
     with pytest.raises(SchemeError, match="needs 64 rows x 80 columns"):
         plan_repair(with_scheme(small, "block", {"b": 4, "s": 1}), DefectMap.empty(small))

@@ -106,7 +106,7 @@ def test_repair_block_scheme(tmp_path: Path) -> None:
     record = json.loads(result.output)
     assert record["algorithm"].startswith("block/rank")
     design = load_design("small")
-    from yieldkit.planner import with_scheme
+    from yieldkit.repair import with_scheme
 
     assert verify_repair_map(RepairMap.load(out), with_scheme(design, "block", {"b": 4, "s": 0})) == []
     bad = run("repair", "--design", "small", "--scheme", "block", "--param", "b=4", "--param", "s=1", "--seed", "2",

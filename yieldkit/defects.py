@@ -39,7 +39,7 @@ from yieldkit.design import Design
 from yieldkit.errors import InputError
 from yieldkit.window import window_for, window_points
 
-__all__ = ["DefectModel", "DefectModelError", "DefectBatch", "sample_batch", "sample_defect_map"]
+__all__ = ["DefectModel", "DefectModelError", "DefectBatch", "sample_batch", "sample_defect_map", "sample_wafer", "wafer_rng"]
 
 #: Largest mean defect count per wafer the sampler accepts (memory grows with it).
 MAX_MEAN_DEFECTS = 1e6
@@ -308,5 +308,20 @@ def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.rand
 
 
 def sample_defect_map(design: Design, model: DefectModel, rng: np.random.Generator) -> DefectMap:
-    """Sample the :class:`DefectMap` of one wafer."""
+    """Sample the :class:`DefectMap` of one wafer from the stream ``rng``."""
     return sample_batch(design, model, 1, rng).wafer(0, design=design.name)
+
+
+def wafer_rng(seed: int) -> np.random.Generator:
+    """The random stream of the wafer whose seed is ``seed``.
+
+    The contract "seed N gives this wafer" everywhere a single wafer is
+    sampled (``defects sample``, ``repair --seed``, the demo, lots):
+    ``numpy.random.default_rng(numpy.random.SeedSequence(seed))``.
+    """
+    return np.random.default_rng(np.random.SeedSequence(seed))
+
+
+def sample_wafer(design: Design, model: DefectModel, seed: int) -> DefectMap:
+    """The :class:`DefectMap` of the wafer whose seed is ``seed`` (see :func:`wafer_rng`)."""
+    return sample_defect_map(design, model, wafer_rng(seed))

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from yieldkit.defects import DefectModel, sample_defect_map
+from yieldkit.defects import DefectModel, sample_wafer
 from yieldkit.design import Design
 from yieldkit.defect_map import DefectMap
 from yieldkit.models import negative_binomial_yield, poisson_yield, row_spare_yield, site_failure_probability
-from yieldkit.planner import repair_wafer
+from yieldkit.repair import repair_wafer
 from yieldkit.plots import plot_wafer_map, plot_yield_curves
 from yieldkit.report import Report
 from yieldkit.sweep import sweep
@@ -99,8 +99,7 @@ def run_yield_demo(ctx: DemoContext, n_wafers: int, progress: Callable[[int], No
 def run_repair_demo(ctx: DemoContext) -> None:
     """Sample one wafer, draw it, plan and verify its repair, save the repair map."""
     design = ctx.design
-    wafer = sample_defect_map(design, DefectModel(0.1, alpha=2.0, link_fraction=0.02),
-                              np.random.default_rng(np.random.SeedSequence(ctx.seed)))
+    wafer = sample_wafer(design, DefectModel(0.1, alpha=2.0, link_fraction=0.02), ctx.seed)
     ctx.wafer = wafer
     ctx.files["wafer_defects"] = ctx.out_dir / "wafer_defects.json"
     wafer.save(ctx.files["wafer_defects"])

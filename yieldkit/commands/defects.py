@@ -11,7 +11,7 @@ import numpy as np
 from yieldkit.cliutil import emit, output_options
 from yieldkit.commands.options import defect_model_from, defect_model_options, design_option
 from yieldkit.defect_map import DefectMap
-from yieldkit.defects import sample_defect_map
+from yieldkit.defects import sample_wafer
 from yieldkit.design import load_design
 
 
@@ -38,7 +38,7 @@ def sample(design_name: str, d0: float, alpha: float | None, seed: int, output: 
     """
     design = load_design(design_name)
     model = defect_model_from(d0, alpha, model_options)
-    defect_map = sample_defect_map(design, model, np.random.default_rng(np.random.SeedSequence(seed)))
+    defect_map = sample_wafer(design, model, seed)
     defect_map.dump(output)
     if output is not sys.stdout:
         click.echo(f"{defect_map.n_dead_sites} dead cores, {defect_map.n_dead_links} dead links", err=True)

@@ -6,15 +6,14 @@ import sys
 from typing import Any
 
 import click
-import numpy as np
 
 from yieldkit.cliutil import emit, output_options
 from yieldkit.commands.options import defect_model_from, defect_model_options, design_option
 from yieldkit.defect_map import DefectMap
-from yieldkit.defects import sample_defect_map
+from yieldkit.defects import sample_wafer
 from yieldkit.design import load_design
 from yieldkit.errors import InputError
-from yieldkit.planner import repair_wafer, with_scheme
+from yieldkit.repair import repair_wafer, with_scheme
 
 
 def _params(items: tuple[str, ...]) -> dict[str, Any]:
@@ -78,7 +77,7 @@ def repair(design_name: str, defects_file: Any, seed: int | None, d0: float, alp
         defects = DefectMap.loads(text, source=source)
     else:
         model = defect_model_from(d0, alpha, model_options)
-        defects = sample_defect_map(design, model, np.random.default_rng(np.random.SeedSequence(seed)))
+        defects = sample_wafer(design, model, seed)
     report = repair_wafer(design, defects, allow_degraded=allow_degraded)
     record = report.summary()
     wrote = report.repair_map.physical_of_logical.size > 0 and (report.repairable or allow_degraded)
