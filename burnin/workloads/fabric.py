@@ -92,10 +92,18 @@ def _l_route(ra, ca, rb, cb, pc: int, vertical_first: bool):
     hl = 2 * (h_row[oh] * pc + np.minimum(ca, cb)[oh] + kh)
     ov, kv = _segments(nv)
     vl = 2 * ((np.minimum(ra, rb)[ov] + kv) * pc + v_col[ov]) + 1
-    owner = np.concatenate([ov, oh] if vertical_first else [oh, ov])
-    link = np.concatenate([vl, hl] if vertical_first else [hl, vl])
-    order = np.argsort(owner, kind="stable")
-    return owner[order], link[order]
+    length = nh + nv
+    start = np.cumsum(length) - length
+    first_len = nv if vertical_first else nh
+    owner = np.repeat(np.arange(length.size), length)
+    link = np.empty(owner.size, np.int64)
+    if vertical_first:
+        link[start[ov] + kv] = vl
+        link[start[oh] + first_len[oh] + kh] = hl
+    else:
+        link[start[oh] + kh] = hl
+        link[start[ov] + first_len[ov] + kv] = vl
+    return owner, link
 
 
 def link_routes(physical_of_logical: np.ndarray, physical_cols: int,
@@ -237,7 +245,7 @@ def detect_fabric(output: FabricOutput, routes: FabricRoutes) -> list[Finding]:
     if not failing.any():
         return []
     owner = routes.owner
-    clean_links = np.unique(routes.physical[~failing[owner]])
+    clean_use = np.bincount(routes.physical[~failing[owner]], minlength=int(routes.physical.max()) + 1)
     out = []
     cols = routes.logical_shape[1]
     for i in np.flatnonzero(failing).tolist():
@@ -247,5 +255,5 @@ def detect_fabric(output: FabricOutput, routes: FabricRoutes) -> list[Finding]:
         out.append(Finding("fabric", r, c, link=lid, evidence={
             "received": output.received[i].tolist(), "crc_errors": output.crc_errors[i].tolist(),
             "missing": output.missing[i].tolist(), "physical_links": path.tolist(),
-            "suspects": path[~np.isin(path, clean_links)].tolist()}))
+            "suspects": path[clean_use[path] == 0].tolist()}))
     return out
