@@ -85,6 +85,32 @@ class SimulatedWafer:
     >>> found = detect_stencil(stencil_golden(u), wafer.run_stencil(u, block=2), block=2)
     >>> len(found) > 0
     True
+
+    Every workload, then a remap that maps the failed cores out:
+
+    >>> from burnin.workloads.gemm import gemm_inputs, detect_gemm
+    >>> from burnin.workloads.march import detect_march
+    >>> from burnin.workloads.fabric import detect_fabric
+    >>> from burnin.workloads.registers import register_scan
+    >>> from burnin.workloads.watchdog import detect_stalls
+    >>> a, b = gemm_inputs(64, 64, 2, 16, np.random.default_rng(1))
+    >>> {(f.row, f.col) for f in detect_gemm(a, b, wafer.run_gemm(a, b, 2), 2)} == {(f.row, f.col) for f in found}
+    True
+    >>> {(f.row, f.col) for f in detect_march(wafer.run_march("march_ss"))} >= {(f.row, f.col) for f in found}
+    True
+    >>> detect_fabric(wafer.run_fabric(4), wafer.routes), detect_stalls(wafer.run_watchdog(10), 10)
+    ([], [])
+    >>> register_scan(wafer, wafer.prescribed)
+    []
+    >>> bad = [int(wafer.physical_of_logical[f.row, f.col]) for f in found]
+    >>> wafer.load_mapping(repair_wafer(d, DefectMap(d.rows, d.cols, bad, design=d.name)).repair_map)
+    >>> detect_stencil(stencil_golden(u), wafer.run_stencil(u, block=2), block=2)
+    []
+
+    References
+    ----------
+    JEDEC JESD85 (acceleration of the wafer's age); Huang & Abraham (1984),
+    van de Goor (1991) for the workloads it answers (see ``burnin.workloads``).
     """
 
     def __init__(self, design: Design, defects: DefectMap | None, mapping, truth: FaultTruth,
