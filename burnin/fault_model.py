@@ -64,8 +64,9 @@ class FaultModel:
         Exponential-law gamma [1/V]; 10 /V, the order used for thin-oxide
         E-model calculations (JEP122); assumption.
     voltage_exponent : float
-        Power-law exponent n [-]; 40 (assumption, same order as above over
-        a 10 % overvoltage).
+        Power-law exponent n [-]; 8 (assumption, chosen to agree with the
+        exponential default over a 10 % overvoltage from 0.8 V:
+        1.1^8 = 2.14 against exp(10 * 0.08) = 2.23).
     latent_fraction : float
         Fraction of core sites with a latent defect [-]; 1e-4 (assumption;
         the defective subpopulation of JESD74-style early-life studies).
@@ -135,7 +136,7 @@ class FaultModel:
     reference_voltage_v: float = 0.8
     voltage_model: str = "exponential"
     voltage_gamma_per_v: float = 10.0
-    voltage_exponent: float = 40.0
+    voltage_exponent: float = 8.0
     latent_fraction: float = 1e-4
     weibull_shape: float = 0.5
     weibull_scale_h: float = 1e5

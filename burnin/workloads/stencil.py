@@ -61,10 +61,11 @@ def stencil_golden(u: np.ndarray, weight: float = 0.2) -> np.ndarray:
     """
     u = np.asarray(u, float)
     out = (1.0 - 4.0 * weight) * u
-    out[1:, :] += weight * u[:-1, :]
-    out[:-1, :] += weight * u[1:, :]
-    out[:, 1:] += weight * u[:, :-1]
-    out[:, :-1] += weight * u[:, 1:]
+    scaled = weight * u  # w u[i', j'] is the same number whichever neighbour reads it
+    out[1:, :] += scaled[:-1, :]
+    out[:-1, :] += scaled[1:, :]
+    out[:, 1:] += scaled[:, :-1]
+    out[:, :-1] += scaled[:, 1:]
     return out
 
 
