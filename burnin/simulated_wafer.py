@@ -115,6 +115,8 @@ class SimulatedWafer:
 
     def __init__(self, design: Design, defects: DefectMap | None, mapping, truth: FaultTruth,
                  seed: int | np.random.SeedSequence = 0, run_hours: float = 0.1) -> None:
+        if (truth.rows, truth.cols) != (design.rows, design.cols):
+            raise ValueError(f"the truth is for a {truth.rows}x{truth.cols} grid, the design is {design.rows}x{design.cols}")
         self.design = design
         self.defects = defects if defects is not None else DefectMap.empty(design)
         self.truth = truth
@@ -133,6 +135,10 @@ class SimulatedWafer:
     def load_mapping(self, mapping) -> None:
         """Load a new image: which physical core computes each logical position; rewrites all registers."""
         pol = np.asarray(getattr(mapping, "physical_of_logical", mapping), np.int64)
+        if pol.ndim != 2 or pol.size == 0 or pol.min() < 0 or pol.max() >= self.design.n_sites:
+            raise ValueError("the mapping must be a non-empty 2-D array of physical sites of the design")
+        if np.unique(pol).size != pol.size:
+            raise ValueError("the mapping sends two logical cores to one physical site")
         self.physical_of_logical = pol
         self.logical_shape = pol.shape
         self._logical_of_site = np.full(self.design.n_sites, -1, np.int64)

@@ -174,3 +174,17 @@ def test_watchdog_flags_short_heartbeats_only() -> None:
     assert detect_stalls(beats, 100) == []
     beats[3, 0] = 0
     assert [(f.row, f.col) for f in detect_stalls(beats, 100)] == [(3, 0)]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.integers(1, 6), cols=st.integers(1, 6), block=st.integers(1, 5), depth=st.integers(1, 300),
+       kind=st.sampled_from(["normal", "hilbert", "wide", "cancel"]), scale=st.floats(-150, 150),
+       seed=st.integers(0, 2**32 - 1))
+def test_gemm_has_no_false_positive_for_any_shape_or_scale(rows, cols, block, depth, kind, scale, seed) -> None:
+    a, b = gemm_inputs(rows, cols, block, depth, _rng(seed), kind)
+    a = a * 2.0**scale  # exact rescaling over a wide exponent range
+    assert detect_gemm(a, b, gemm_golden(a, b), block) == []

@@ -48,6 +48,14 @@ class FabricRoutes:
     physical : ndarray of int64
         Physical link ids (``yieldkit.defect_map`` convention).
     physical_cols : int
+
+    Examples
+    --------
+    >>> routes = link_routes(np.array([[0, 2], [4, 5]]), 3)
+    >>> routes.routes_using_links([3]).tolist(), routes.routes_touching_sites([5]).tolist()
+    ([1], [2, 3])
+    >>> routes.owner.tolist()
+    [0, 0, 1, 1, 2, 3]
     """
 
     logical_shape: tuple[int, int]
