@@ -83,6 +83,12 @@ class MarchElement:
     ops : tuple of (str, int)
         ``("r", d)`` reads expecting the solid background ``d`` (0 = all
         zeros, 1 = all ones); ``("w", d)`` writes it.
+
+    Examples
+    --------
+    >>> up = MarchElement("up", (("r", 0), ("w", 1)))   # the March element up(r0, w1)
+    >>> run_march([MarchElement("any", (("w", 0),)), up], 4, 8, SramFaults.single(SramFaultKind.SAF, 2, 5, value=1))
+    [(1, 0, 2, 0, 32)]
     """
 
     order: str
@@ -95,6 +101,12 @@ class SramFaults:
 
     ``core`` tells which memory a fault belongs to (a physical site on a
     wafer, or 0 for a single memory).
+
+    Examples
+    --------
+    >>> f = SramFaults.single(SramFaultKind.CFIN, address=4, bit=0, aggressor_address=1, direction=1)
+    >>> len(f), len(SramFaults.empty()), int(f.take([0]).aggressor_address[0])
+    (1, 0, 1)
     """
 
     core: np.ndarray
