@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from burnin.workloads.fabric import FabricOutput, detect_fabric, link_routes
-from burnin.workloads.gemm import abft_checksums, detect_gemm, gemm_golden, gemm_inputs
+from burnin.workloads.gemm import abft_checksums, detect_gemm, gemm_golden, gemm_inputs, systolic_gemm
 from burnin.workloads.registers import prescribed_registers, register_scan
 from burnin.workloads.stencil import detect_stencil, stencil_golden, stencil_input
 from burnin.workloads.watchdog import detect_stalls
@@ -28,7 +28,7 @@ def test_gemm_rounding_is_never_called_a_fault(kind: str, depth: int) -> None:
         a, b = gemm_inputs(R, C, B, depth, _rng(seed), kind)
         assert detect_gemm(a, b, gemm_golden(a, b), B) == []
         # another summation order (per-core partial products, as the systolic array does) is fine too
-        blocks = np.einsum("rik,ckj->rcij", a.reshape(R, B, depth), b.reshape(depth, C, B).transpose(1, 0, 2))
+        blocks = systolic_gemm(a, b, B)
         assert detect_gemm(a, b, blocks.transpose(0, 2, 1, 3).reshape(R * B, C * B), B) == []
 
 
