@@ -309,10 +309,11 @@ class SimulatedWafer:
         by_link = routes.routes_using_links(t.link_id)
         by_router = routes.routes_touching_sites(misroute_sites)
         fault_of = {int(k): i for i, k in enumerate(t.link_id.tolist())}
+        misrouted_routes = set(by_router.tolist())
         for i in np.union1d(by_link, by_router).tolist():
             path = routes.route(i)
             faults = [fault_of[p] for p in path.tolist() if p in fault_of]
-            misrouted = i in set(by_router.tolist())
+            misrouted = i in misrouted_routes
             for d in (0, 1):
                 seen, got, bad = set(), 0, 0
                 for s in range(n_packets):
