@@ -133,7 +133,8 @@ def test_batch_slices_into_wafers() -> None:
        links=st.floats(0, 1))
 def test_sampled_maps_are_valid(seed: int, d0: float, alpha: float | None, spatial: str, x0: float, links: float
                                 ) -> None:
-    model = DefectModel(d0, alpha=alpha, spatial=spatial, radial_beta=2.0, x0_um=x0, link_fraction=links)
+    model = DefectModel(d0, alpha=alpha, spatial=spatial, radial_beta=2.0 if spatial == "radial" else 0.0,
+                        x0_um=x0, link_fraction=links)
     defect_map = sample_defect_map(SMALL, model, rng(seed))
     defect_map.check_design(SMALL)  # every dead site exists
     a, b = link_endpoints(defect_map.dead_links, SMALL.cols)
