@@ -262,6 +262,16 @@ class DefectModel:
         """Mean number of defects over the usable circle of ``design`` [-]: ``D0 pi R^2``."""
         return self.d0_per_cm2 * math.pi * design.usable_radius_mm**2 / 100.0
 
+    def check_design(self, design: Design) -> float:
+        """The mean defect count on ``design`` [-], or :class:`DefectModelError` naming
+        ``d0_per_cm2`` when it exceeds :data:`MAX_MEAN_DEFECTS` (memory grows with it)."""
+        mean = self.mean_defects(design)
+        if mean > MAX_MEAN_DEFECTS:
+            raise DefectModelError(f"must give at most {MAX_MEAN_DEFECTS:.0e} defects per wafer, got "
+                                   f"{self.d0_per_cm2:g} cm^-2 x {mean / self.d0_per_cm2:.4g} cm^2 = {mean:.3g} "
+                                   f"on design {design.name} (is D0 in defects per cm^2?)", parameter="d0_per_cm2")
+        return mean
+
 
 @dataclass(frozen=True, eq=False)
 class DefectBatch:
@@ -479,11 +489,7 @@ def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.rand
     >>> round(float(batch.n_defects.mean()))  # D0 x usable area = 679 defects per wafer
     677
     """
-    mean = model.mean_defects(design)
-    if mean > MAX_MEAN_DEFECTS:
-        raise DefectModelError(f"must give at most {MAX_MEAN_DEFECTS:.0e} defects per wafer, got "
-                               f"{model.d0_per_cm2:g} cm^-2 x {mean / model.d0_per_cm2:.4g} cm^2 = {mean:.3g} "
-                               f"on design {design.name} (is D0 in defects per cm^2?)", parameter="d0_per_cm2")
+    mean = model.check_design(design)
     try:
         return _sample(design, model, n_wafers, rng, mean)
     except MemoryError as exc:
