@@ -40,6 +40,7 @@ def test_no_redundancy_negative_binomial(alpha: float) -> None:
     assert abs(expected - float(poisson_yield(d0, NO_SPARES.existing_area_cm2))) > 5 * proportion_tolerance(expected, N)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d0", [1.0, 2.0])
 def test_row_spares_match_the_product_of_binomial_tails(d0: float) -> None:
     # row-shift with unlimited routing reach: a row is repaired whenever its dead sites fit its spares
