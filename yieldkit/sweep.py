@@ -1,12 +1,12 @@
 """Yield over a grid of defect densities, clustering and spares per row.
 
 A sweep row holds the fields of ``SimulationResult.to_dict`` with the same
-types (``alpha`` None for Poisson, ``harvest_histogram`` a list of
-:data:`~yieldkit.montecarlo.HARVEST_BINS` integers) plus ``spares_per_row``.
-Parquet keeps these types (a nullable double, a list of int64); CSV cells are
-scalars, so :func:`write_table` writes a list as its JSON text
-(``[0, 3, 1, ...]``), as the CLI's CSV output of one record does, and None
-as an empty cell.
+names and values, plus ``spares_per_row``. Every cell is a scalar, so that
+CSV and Parquet store the table alike and read it back equal: ``alpha`` is
+None for Poisson (an empty CSV cell, a Parquet null), as in ``simulate``; the
+one list of a record, ``harvest_histogram``, is held as its JSON text
+(``"[0, 3, 1, ...]"``, what the CLI prints for a list in a CSV cell), and
+``json.loads`` of it is the list ``simulate`` reports.
 """
 
 from __future__ import annotations
@@ -77,9 +77,9 @@ def sweep(
     Returns
     -------
     pandas.DataFrame
-        The fields of ``SimulationResult.to_dict`` with their types, plus
-        ``spares_per_row`` (int); one row per (spares, alpha, D0), in that
-        nesting order.
+        The fields of ``SimulationResult.to_dict`` (lists as JSON text, see
+        the module docstring), plus ``spares_per_row`` (int); one row per
+        (spares, alpha, D0), in that nesting order.
 
     Examples
     --------
@@ -88,8 +88,8 @@ def sweep(
     >>> table[["d0_per_cm2", "alpha", "wafers"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
     [{'d0_per_cm2': 0.5, 'alpha': None, 'wafers': 100}, {'d0_per_cm2': 2.0, 'alpha': None, 'wafers': 100},
      {'d0_per_cm2': 0.5, 'alpha': 2.0, 'wafers': 100}, {'d0_per_cm2': 2.0, 'alpha': 2.0, 'wafers': 100}]
-    >>> type(table["harvest_histogram"][0]).__name__  # a list, as in SimulationResult.to_dict
-    'list'
+    >>> len(json.loads(table["harvest_histogram"][0]))  # the list of SimulationResult.to_dict
+    20
     """
     rows = []
     for n_spares in spares:
@@ -100,6 +100,7 @@ def sweep(
                 result = simulate(point_design, model, n_wafers, seed, progress=progress, **simulate_options)
                 record = result.to_dict()
                 record["spares_per_row"] = n_spares if n_spares is not None else int(point_design.spares_per_row.min())
+                record["harvest_histogram"] = json.dumps(record["harvest_histogram"])
                 rows.append(record)
     table = pd.DataFrame(rows)
     if "alpha" in table:
@@ -109,9 +110,6 @@ def sweep(
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write a sweep table to ``path`` (.csv or .parquet), atomically.
-
-    Parquet keeps list and nullable columns as they are; CSV writes a list
-    as its JSON text and None as an empty cell (module docstring).
 
     Parameters
     ----------
@@ -135,7 +133,7 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> table = pd.DataFrame({"alpha": [None, 2.0], "harvest_histogram": [[0, 1], [2, 3]]})
+    >>> table = pd.DataFrame({"alpha": [None, 2.0], "harvest_histogram": ["[0, 1]", "[2, 3]"]})
     >>> path = write_table(table, pathlib.Path(tempfile.mkdtemp()) / "t.csv")
     >>> print(path.read_text().strip())
     alpha,harvest_histogram
@@ -150,9 +148,5 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         if suffix == ".parquet":
             table.to_parquet(tmp, index=False)
         else:
-            encoded = table.copy()
-            for column in encoded.columns:
-                if encoded[column].map(lambda v: isinstance(v, list)).any():
-                    encoded[column] = encoded[column].map(lambda v: json.dumps(v) if isinstance(v, list) else v)
-            encoded.to_csv(tmp, index=False)
+            table.to_csv(tmp, index=False)
     return target
