@@ -262,7 +262,7 @@ class DefectModel:
         """Mean number of defects over the usable circle of ``design`` [-]: ``D0 pi R^2``."""
         return self.d0_per_cm2 * math.pi * design.usable_radius_mm**2 / 100.0
 
-    def check_design(self, design: Design) -> float:
+    def checked_mean_defects(self, design: Design) -> float:
         """The mean defect count on ``design`` [-], or :class:`DefectModelError` naming
         ``d0_per_cm2`` when it exceeds :data:`MAX_MEAN_DEFECTS` (memory grows with it)."""
         mean = self.mean_defects(design)
@@ -489,7 +489,7 @@ def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.rand
     >>> round(float(batch.n_defects.mean()))  # D0 x usable area = 679 defects per wafer
     677
     """
-    mean = model.check_design(design)
+    mean = model.checked_mean_defects(design)
     try:
         return _sample(design, model, n_wafers, rng, mean)
     except MemoryError as exc:

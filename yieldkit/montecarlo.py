@@ -375,7 +375,7 @@ def simulate(
         raise InputError(f"must be in (0, 1), got {confidence!r}", parameter="confidence")
     if scheduler is not None:
         check_scheduler_address(scheduler)
-    model.check_design(design)  # here, not in a worker: the error keeps its parameter
+    model.checked_mean_defects(design)  # fail here, before any worker starts
     tasks = _tasks(n_wafers, blocks_per_task)
     total = YieldAggregate()
 
