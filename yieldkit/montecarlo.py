@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from numbers import Integral, Real
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -369,9 +370,9 @@ def simulate(
         ("blocks_per_task", blocks_per_task, 1, "a positive integer"),
     ]
     for name, value, least, what in checks:
-        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        if not isinstance(value, Integral) or isinstance(value, bool) or value < least:
             raise InputError(f"must be {what}, got {value!r}", parameter=name)
-    if not isinstance(confidence, float | int) or not 0 < confidence < 1:
+    if not isinstance(confidence, Real) or not 0 < confidence < 1:
         raise InputError(f"must be in (0, 1), got {confidence!r}", parameter="confidence")
     if scheduler is not None:
         check_scheduler_address(scheduler)
@@ -398,7 +399,7 @@ def simulate(
                 if len(pending) >= 2 * processes:
                     _drain(pending, done, FIRST_COMPLETED)
             _drain(pending, done, None)
-    return SimulationResult(design.name, model, seed, total, confidence)
+    return SimulationResult(design.name, model, int(seed), total, float(confidence))
 
 
 def _drain(pending: dict[Future[YieldAggregate], range], done: Callable[[range, YieldAggregate], None],
