@@ -63,8 +63,11 @@ def test_mean_dead_cores_and_defects() -> None:
     assert result.std_dead_cores == pytest.approx(np.sqrt(n_sites * p * (1 - p)), rel=0.05)
 
 
-def test_same_seed_same_result_whatever_the_workers_and_chunking() -> None:
-    model = DefectModel(1.0, alpha=1.5, link_fraction=0.1)
+@pytest.mark.parametrize("model", [
+    DefectModel(1.0, alpha=1.5, link_fraction=0.1),
+    DefectModel(0.05, alpha=1.5, spatial="thomas", cluster_sigma_mm=5.0),
+], ids=["uniform", "thomas"])
+def test_same_seed_same_result_whatever_the_workers_and_chunking(model: DefectModel) -> None:
     n = 3 * BLOCK_WAFERS + 17  # a partial last block
     reference = simulate(SMALL, model, n, seed=5).to_dict()
     assert reference["wafers"] == n
@@ -125,7 +128,8 @@ def test_malformed_scheduler_addresses_are_input_errors(address: object) -> None
 
 
 @pytest.mark.parametrize("address", ["tcp://10.0.0.5:8786", "localhost:8786", "tls://sched.example.org:443",
-                                     "tcp://[::1]:8786", "inproc://10.0.0.1/4242/1"])
+                                     "tcp://[::1]:8786", "inproc://10.0.0.1/4242/1",
+                                     "tcp://dask_scheduler.local:8786"])
 def test_well_formed_scheduler_addresses_pass(address: str) -> None:
     assert check_scheduler_address(address) == address
 

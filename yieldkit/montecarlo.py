@@ -275,7 +275,8 @@ def worker_count(workers: int, n_wafers: int, blocks_per_task: int) -> int:
     return max(1, min(workers, _task_count(n_wafers, blocks_per_task), _usable_cpus()))
 
 
-_HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
+_HOST = rf"(?:\[[0-9A-Fa-f:.]+\]|{_LABEL}(?:\.{_LABEL})*)"
 _NETWORK_ADDRESS = re.compile(rf"(?:(?P<scheme>tcp|tls|ws|wss|ucx)://)?{_HOST}:(?P<port>[0-9]{{1,5}})")
 _INPROC_ADDRESS = re.compile(r"inproc://[^/\s]+/[0-9]+/[0-9]+")
 
@@ -284,7 +285,8 @@ def check_scheduler_address(address: object) -> str:
     """``address`` if it has the form of a Dask scheduler address, else :class:`InputError`.
 
     Accepted: ``[tcp|tls|ws|wss|ucx://]host:port`` (host a name, an IPv4
-    address or a bracketed IPv6 address; port 1-65535) and the in-process
+    address or a bracketed IPv6 address; port 1-65535, required: a bare word
+    such as ``garbage`` is a typo far more often than a scheduler on port 8786) and the in-process
     ``inproc://host/pid/n`` of a ``LocalCluster(processes=False)``. Nothing is
     contacted.
 
