@@ -174,6 +174,7 @@ INF, NAN = float("inf"), float("nan")
     ({"x0_um": 1e9}, "x0_um", "must be <= max_size_um (2000 um), got 1000000000.0"),
     # the user set the maximum below the default x0: blame the maximum
     ({"max_size_um": 0.1}, "max_size_um", "must be >= x0_um (0.5 um), got 0.1"),
+    ({"max_size_um": 1e9}, "max_size_um", "must be <= 300000 (a whole 300 mm wafer), got 1000000000.0"),
     ({"spatial": "radial", "radial_beta": 1e308}, "radial_beta", "must be <= 1e+15"),
     ({"spatial": "radial", "radial_power": 1e308}, "radial_power", "must be <= 100, got 1e+308"),
     ({"spatial": "radial", "radial_power": 0.0}, "radial_power", "must be > 0, got 0.0"),

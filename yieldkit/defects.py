@@ -84,6 +84,7 @@ __all__ = [
     "MAX_MEAN_DEFECTS",
     "MAX_RADIAL_BETA",
     "MAX_RADIAL_POWER",
+    "MAX_SIZE_UM",
     "STREAM_VERSION",
     "sample_batch",
     "sample_defect_map",
@@ -106,6 +107,8 @@ MAX_RADIAL_BETA = 1e15
 #: edge; steeper profiles are a ring of no width, and the window's quadrature
 #: (``yieldkit.window``) would no longer resolve them.
 MAX_RADIAL_POWER = 100.0
+#: Largest defect diameter [um]: 300 mm, a whole wafer (the size tail is truncated there).
+MAX_SIZE_UM = 300_000.0
 #: Largest mean cluster size: the Thomas sampler draws about ``1 + mu`` positions per defect.
 MAX_CLUSTER_MEAN_SIZE = 1000.0
 #: Thomas proposals handled at once (bounds memory; part of the stream contract).
@@ -161,7 +164,7 @@ class DefectModel:
         Size distribution scale: sizes follow ``2 x0^2 / x^3`` for x >= x0
         [um], <= ``max_size_um``; 0 means point defects.
     max_size_um : float
-        Largest defect diameter [um] (the tail is truncated there).
+        Largest defect diameter [um] (the tail is truncated there), in (0, :data:`MAX_SIZE_UM`].
     kill_probability : float
         Critical-area fraction: probability a defect kills what it hits [-], in [0, 1].
     link_fraction : float
@@ -226,6 +229,7 @@ class DefectModel:
             ("cluster_sigma_mm", self.cluster_sigma_mm >= 0, "must be >= 0"),
             ("x0_um", self.x0_um >= 0, "must be >= 0"),
             ("max_size_um", self.max_size_um > 0, "must be > 0"),
+            ("max_size_um", self.max_size_um <= MAX_SIZE_UM, f"must be <= {MAX_SIZE_UM:g} (a whole 300 mm wafer)"),
             ("kill_probability", 0 <= self.kill_probability <= 1, "must be in [0, 1]"),
             ("link_fraction", 0 <= self.link_fraction <= 1, "must be in [0, 1]"),
         ]
