@@ -13,6 +13,7 @@ from tests.stat_tolerance import Z, mean_tolerance, proportion_tolerance
 from yieldkit.defect_map import DefectMap, link_endpoints
 from yieldkit.defects import DefectModel, DefectModelError, _large_defect_sites, sample_batch, sample_defect_map
 from yieldkit.design import load_design
+from yieldkit.errors import Failure
 from yieldkit.models import site_failure_probability
 
 SMALL = load_design("small")
@@ -133,7 +134,8 @@ def test_batch_slices_into_wafers() -> None:
        links=st.floats(0, 1))
 def test_sampled_maps_are_valid(seed: int, d0: float, alpha: float | None, spatial: str, x0: float, links: float
                                 ) -> None:
-    model = DefectModel(d0, alpha=alpha, spatial=spatial, radial_beta=2.0, x0_um=x0, link_fraction=links)
+    model = DefectModel(d0, alpha=alpha, spatial=spatial, radial_beta=2.0 if spatial == "radial" else 0.0,
+                        x0_um=x0, link_fraction=links)
     defect_map = sample_defect_map(SMALL, model, rng(seed))
     defect_map.check_design(SMALL)  # every dead site exists
     a, b = link_endpoints(defect_map.dead_links, SMALL.cols)
@@ -151,12 +153,85 @@ def test_same_generator_state_same_map() -> None:
     np.testing.assert_array_equal(a.dead_links, b.dead_links)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"d0_per_cm2": -1.0}, {"d0_per_cm2": float("nan")}, {"d0_per_cm2": 0.1, "alpha": 0.0},
-    {"d0_per_cm2": 0.1, "spatial": "spiral"}, {"d0_per_cm2": 0.1, "kill_probability": 1.5},
-    {"d0_per_cm2": 0.1, "link_fraction": -0.1}, {"d0_per_cm2": 0.1, "x0_um": 5.0, "max_size_um": 1.0},
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize(("kwargs", "parameter", "reason"), [
+    ({"d0_per_cm2": -1.0}, "d0_per_cm2", "must be >= 0, got -1.0"),
+    ({"d0_per_cm2": INF}, "d0_per_cm2", "must be a finite number, got inf"),
+    ({"d0_per_cm2": NAN}, "d0_per_cm2", "must be a finite number, got nan"),
+    ({"d0_per_cm2": "1"}, "d0_per_cm2", "must be a finite number, got '1'"),
+    ({"alpha": 0.0}, "alpha", "must be > 0 (or omitted for Poisson), got 0.0"),
+    ({"alpha": INF}, "alpha", "must be a finite number, got inf"),
+    ({"spatial": "spiral"}, "spatial", "must be one of uniform, radial, thomas, got 'spiral'"),
+    ({"kill_probability": 1.5}, "kill_probability", "must be in [0, 1], got 1.5"),
+    ({"kill_probability": INF}, "kill_probability", "must be a finite number, got inf"),
+    ({"link_fraction": -0.1}, "link_fraction", "must be in [0, 1], got -0.1"),
+    ({"spatial": "thomas", "cluster_mean_size": INF}, "cluster_mean_size", "must be a finite number, got inf"),
+    ({"spatial": "thomas", "cluster_mean_size": 0.0}, "cluster_mean_size", "must be > 0, got 0.0"),
+    ({"spatial": "thomas", "cluster_sigma_mm": -1.0}, "cluster_sigma_mm", "must be >= 0, got -1.0"),
+    # the user set x0 only: blame x0, against the default maximum
+    ({"x0_um": 1e9}, "x0_um", "must be <= max_size_um (2000 um), got 1000000000.0"),
+    # the user set the maximum below the default x0: blame the maximum
+    ({"max_size_um": 0.1}, "max_size_um", "must be >= x0_um (0.5 um), got 0.1"),
+    ({"max_size_um": 1e9}, "max_size_um", "must be <= 300000 (a whole 300 mm wafer), got 1000000000.0"),
+    ({"spatial": "radial", "radial_beta": 1e308}, "radial_beta", "must be <= 1e+15"),
+    ({"spatial": "radial", "radial_power": 1e308}, "radial_power", "must be <= 100, got 1e+308"),
+    ({"spatial": "radial", "radial_power": 0.0}, "radial_power", "must be > 0, got 0.0"),
 ])
-def test_bad_model_parameters_are_named(kwargs: dict) -> None:
-    bad = [k for k in kwargs if k != "d0_per_cm2"] or ["d0_per_cm2"]
-    with pytest.raises(DefectModelError, match=bad[-1]):
-        DefectModel(**kwargs)
+def test_bad_model_parameters_name_the_parameter_and_the_reason(kwargs: dict, parameter: str, reason: str) -> None:
+    with pytest.raises(DefectModelError) as caught:
+        DefectModel(**({"d0_per_cm2": 0.1} | kwargs))
+    assert caught.value.parameter == parameter
+    assert caught.value.reason.startswith(reason)
+    assert str(caught.value).startswith(f"{parameter}: {reason}")
+
+
+@pytest.mark.parametrize(("kwargs", "parameter"), [
+    ({"radial_beta": 2.0}, "radial_beta"),
+    ({"spatial": "thomas", "radial_power": 2.0}, "radial_power"),
+    ({"cluster_mean_size": 3.0}, "cluster_mean_size"),
+    ({"spatial": "radial", "cluster_sigma_mm": 10.0}, "cluster_sigma_mm"),
+])
+def test_parameters_of_another_spatial_model_are_rejected(kwargs: dict, parameter: str) -> None:
+    with pytest.raises(DefectModelError, match="only acts with spatial=") as caught:
+        DefectModel(0.1, **kwargs)
+    assert caught.value.parameter == parameter
+
+
+def test_defaults_of_another_spatial_model_are_accepted() -> None:
+    # what the CLI passes when the user set nothing
+    DefectModel(0.1, spatial="uniform", radial_beta=0.0, radial_power=4.0, cluster_mean_size=5.0, cluster_sigma_mm=2.0)
+    DefectModel(0.1, spatial="radial", radial_beta=1e15, radial_power=100.0)
+
+
+def test_steepest_allowed_radial_profile_keeps_the_defects() -> None:
+    model = DefectModel(0.1, x0_um=0, spatial="radial", radial_beta=1e15, radial_power=100.0)
+    n = 500
+    counts = sample_batch(WSE, model, n, rng(16)).n_defects
+    mean = model.mean_defects(WSE)
+    assert abs(counts.mean() - mean) < mean_tolerance(math.sqrt(mean), n)
+
+
+def test_absurd_density_names_d0() -> None:
+    with pytest.raises(DefectModelError, match="is D0 in defects per cm") as caught:
+        sample_batch(WSE, DefectModel(1e4), 1, rng(0))
+    assert caught.value.parameter == "d0_per_cm2"
+
+
+def test_out_of_memory_says_what_was_being_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    def exhausted(*args: object) -> None:
+        raise MemoryError()
+
+    monkeypatch.setattr("yieldkit.defects._positions", exhausted)
+    with pytest.raises(Failure, match=r"out of memory sampling 7 wafers x 679 mean defects on design small"):
+        sample_batch(SMALL, DefectModel(1.0), 7, rng(0))
+
+
+def test_records_and_reprs_are_one_line() -> None:
+    model = DefectModel(0.2, alpha=2.0, spatial="thomas", cluster_sigma_mm=3.0)
+    assert DefectModel(**model.to_dict()) == model
+    batch = sample_batch(SMALL, model, 5, rng(1))
+    assert batch.to_dict()["wafers"] == 5 and batch.to_dict()["dead_sites"] == batch.site.size
+    for text in (repr(model), repr(batch)):
+        assert "\n" not in text and len(text) < 120

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from yieldkit import models
+from yieldkit.errors import InputError
 
 
 def test_poisson_known_value() -> None:
@@ -72,3 +73,20 @@ def test_row_spare_yield_closed_forms() -> None:
     ps = np.array([0.001, 0.01, 0.1])
     expected = stats.binom.cdf(2, 50, ps) ** 10
     np.testing.assert_allclose(models.row_spare_yield(ps, np.full(10, 50), 2), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("call", "parameter"), [
+    (lambda: models.poisson_yield(float("nan"), 1.0), "d0_per_cm2"),
+    (lambda: models.murphy_yield(0.1, float("inf")), "area_cm2"),
+    (lambda: models.seeds_yield(-0.1, 1.0), "d0_per_cm2"),
+    (lambda: models.negative_binomial_yield(0.1, 1.0, 0.0), "alpha"),
+    (lambda: models.negative_binomial_yield(0.1, 1.0, float("nan")), "alpha"),
+    (lambda: models.bose_einstein_yield(0.1, 1.0, 0), "n_layers"),
+    (lambda: models.site_failure_probability(float("inf"), 1.0), "d0_per_cm2"),
+    (lambda: models.row_spare_yield(1.5, [3], 1), "p_dead"),
+    (lambda: models.row_spare_yield(0.1, [3], -1), "spares_per_row"),
+])
+def test_bad_arguments_are_input_errors_naming_the_parameter(call, parameter: str) -> None:  # noqa: ANN001
+    with pytest.raises(InputError) as caught:
+        call()
+    assert caught.value.parameter == parameter

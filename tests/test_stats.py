@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from yieldkit.errors import InputError
 from yieldkit.stats import clopper_pearson
 
 
@@ -31,3 +32,13 @@ def test_exact_coverage_is_at_least_nominal() -> None:
     for p in np.linspace(0.01, 0.99, 99):
         covered = (low <= p) & (p <= high)
         assert stats.binom.pmf(k, n, p)[covered].sum() >= 0.95 - 1e-12
+
+
+@pytest.mark.parametrize(("args", "parameter"), [
+    ((3, 0), "n"), ((3, 2), "k"), ((-1, 5), "k"), ((1.5, 5), "k"), ((1, float("nan")), "n"),
+    ((1, 5, 1.0), "confidence"), ((1, 5, float("nan")), "confidence"),
+])
+def test_bad_arguments_name_the_parameter(args: tuple, parameter: str) -> None:
+    with pytest.raises(InputError) as caught:
+        clopper_pearson(*args)
+    assert caught.value.parameter == parameter

@@ -8,13 +8,46 @@ batch of wafers is drawn as a few vectorised arrays:
    Gamma(alpha, D0 A / alpha)``, so the count is NB with mean ``D0 A``);
 2. positions: uniform over the circle, or a radial profile with more defects
    near the edge (density proportional to ``1 + beta (r / R)^p``), or a
-   Thomas cluster process (Poisson parents, Poisson(mu) children spread by a
-   Gaussian of sigma);
+   stationary Thomas cluster process (see below);
 3. sizes from the classical ``x0^2 / x^3`` tail (Stapper 1983), truncated at
    ``max_size_um``; a defect kills with the critical-area ``kill_probability``
    and then kills every existing site its disk overlaps;
 4. a ``link_fraction`` of defects lands on the fabric link nearest to it (a
    dead link, not a dead core).
+
+The Thomas process
+------------------
+Parents form a Poisson process of intensity ``D0 / mu`` over the whole
+plane; each has Poisson(``mu``) children displaced from it by an isotropic
+Gaussian of standard deviation ``sigma``; the children that land inside the
+usable circle are the wafer's defects, wherever their parent is. The process
+is stationary, so the expected number of defects in any region of the wafer
+is ``D0 x area`` whatever ``sigma``; it only changes how they clump.
+
+It is sampled exactly, at a cost that does not depend on ``sigma``
+(about ``D0 A (1 + mu)`` Gaussian draws per wafer), by drawing the clusters
+through their children rather than their parents:
+
+- propose ``Poisson(D0 A)`` (parent, child) pairs: the child uniform over the
+  circle, its parent one Gaussian step away from it (these pairs are a
+  Poisson process of intensity ``(D0 / mu) mu phi(child - parent)``, the
+  intensity of parent-child pairs with the child on the wafer);
+- give each proposed parent Poisson(``mu``) siblings one Gaussian step from
+  it, keep those inside the circle, and call ``k`` the cluster's children on
+  the wafer (1 + kept siblings);
+- keep the cluster with probability ``1 / k``.
+
+A cluster with ``k`` children on the wafer is proposed once through each of
+them, ``k`` times the target intensity; thinning by ``1 / k`` leaves exactly
+the Thomas process restricted to the circle (the siblings of a child of a
+Poisson cluster are again Poisson(``mu``), Slivnyak-Mecke).
+
+Stream versions
+---------------
+:data:`STREAM_VERSION` names the mapping from a random stream to wafers; it is
+recorded with every simulation result. Version 2 changed the Thomas sampler
+(version 1 dropped the defects of parents beyond a 6 sigma window and so lost
+density as sigma grew); uniform and radial wafers are unchanged.
 
 References
 ----------
@@ -24,61 +57,136 @@ References
    statistics", Proc. IEEE 71(4), 1983, pp. 453-470.
 .. [3] M. Thomas, "A generalization of Poisson's binomial limit for use in
    ecology", Biometrika 36, 1949, pp. 18-25 (the Thomas cluster process).
+.. [4] S. N. Chiu, D. Stoyan, W. S. Kendall, J. Mecke, *Stochastic Geometry
+   and its Applications*, 3rd ed., Wiley, 2013, sec. 5.3 (Neyman-Scott
+   processes and their Palm distributions).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass, fields
+from numbers import Real
+from typing import Any, Literal
 
 import numpy as np
 
 from yieldkit.defect_map import EAST, SOUTH, DefectMap
 from yieldkit.design import Design
-from yieldkit.errors import InputError
+from yieldkit.errors import Failure, InputError
 from yieldkit.window import window_for, window_points
 
-__all__ = ["DefectModel", "DefectModelError", "DefectBatch", "sample_batch", "sample_defect_map", "sample_wafer", "wafer_rng"]
+__all__ = [
+    "DefectModel",
+    "DefectModelError",
+    "DefectBatch",
+    "MAX_CLUSTER_MEAN_SIZE",
+    "MAX_MEAN_DEFECTS",
+    "MAX_RADIAL_BETA",
+    "MAX_RADIAL_POWER",
+    "MAX_SIZE_UM",
+    "STREAM_VERSION",
+    "sample_batch",
+    "sample_defect_map",
+    "sample_wafer",
+    "wafer_rng",
+]
 
+#: Version of the mapping from random streams to wafers (see the module docstring).
+STREAM_VERSION = 2
 #: Largest mean defect count per wafer the sampler accepts (memory grows with it).
 MAX_MEAN_DEFECTS = 1e6
+#: Largest radial excess: the edge density is ``1 + beta`` times the centre's. Beyond
+#: 1e15 the uniform term 1 vanishes next to ``beta`` in double precision (the
+#: normalisation ``pi R^2 (1 + 2 beta / (p + 2))`` rounds to its beta part), so the
+#: profile is the pure ``(r / R)^p`` in all but name; near 1e308 the normalisation
+#: itself overflows and every defect would vanish.
+MAX_RADIAL_BETA = 1e15
+#: Steepest radial profile: with p = 100 the excess sits within about R / 100
+#: (1.5 mm on a 300 mm wafer, less than the usual edge exclusion) of the usable
+#: edge; steeper profiles are a ring of no width, and the window's quadrature
+#: (``yieldkit.window``) would no longer resolve them.
+MAX_RADIAL_POWER = 100.0
+#: Largest defect diameter [um]: 300 mm, a whole wafer (the size tail is truncated there).
+MAX_SIZE_UM = 300_000.0
+#: Largest mean cluster size: the Thomas sampler draws about ``1 + mu`` positions per defect.
+MAX_CLUSTER_MEAN_SIZE = 1000.0
+#: Thomas proposals handled at once (bounds memory; part of the stream contract).
+_THOMAS_CHUNK = 1 << 16
 
 Spatial = Literal["uniform", "radial", "thomas"]
+_SPATIAL = ("uniform", "radial", "thomas")
+#: Parameters that only act under one spatial model.
+_CONTEXT = {"radial_beta": "radial", "radial_power": "radial",
+            "cluster_mean_size": "thomas", "cluster_sigma_mm": "thomas"}
 
 
 class DefectModelError(InputError):
-    """A defect model parameter is out of range."""
+    """A defect model parameter is out of range; ``parameter`` names it."""
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
 class DefectModel:
     """Parameters of the defect process on one wafer.
 
+    Every parameter is checked on construction: a bad value raises
+    :class:`DefectModelError` whose ``parameter`` is the field at fault and
+    whose reason says what is allowed. The radial parameters act only with
+    ``spatial="radial"`` and the cluster parameters only with
+    ``spatial="thomas"``: setting them to anything but their default under
+    another spatial model is an error, not a silent no-op.
+
     Parameters
     ----------
     d0_per_cm2 : float
-        Mean killer-defect density over the usable wafer area [cm^-2].
+        Mean killer-defect density over the usable wafer area [cm^-2], finite, >= 0.
     alpha : float or None
-        Negative-binomial clustering parameter [-]; None means no clustering
-        (Poisson counts). Smaller alpha = stronger clustering.
+        Negative-binomial clustering parameter [-], finite, > 0; None means no
+        clustering (Poisson counts). Smaller alpha = stronger clustering.
     spatial : {"uniform", "radial", "thomas"}
         How positions are placed over the usable circle.
-    radial_beta, radial_power : float
-        Radial profile: density proportional to ``1 + beta (r / R)^power`` [-].
+    radial_beta : float
+        Radial profile ``1 + beta (r / R)^power``: the edge density is
+        ``1 + beta`` times the centre's [-], in [0, :data:`MAX_RADIAL_BETA`].
+    radial_power : float
+        Exponent of the radial profile [-], in (0, :data:`MAX_RADIAL_POWER`].
     cluster_mean_size : float
-        Thomas process: mean defects per cluster (mu) [-].
+        Thomas process: mean defects per cluster, mu [-], in (0, :data:`MAX_CLUSTER_MEAN_SIZE`].
     cluster_sigma_mm : float
-        Thomas process: Gaussian spread of a cluster's defects [mm].
+        Thomas process: Gaussian spread of a cluster's defects [mm], >= 0;
+        any value keeps the density D0 (clusters wider than the wafer are
+        simply nearly uniform).
     x0_um : float
         Size distribution scale: sizes follow ``2 x0^2 / x^3`` for x >= x0
-        [um]; 0 means point defects.
+        [um], <= ``max_size_um``; 0 means point defects.
     max_size_um : float
-        Largest defect diameter [um] (the tail is truncated there).
+        Largest defect diameter [um] (the tail is truncated there), in (0, :data:`MAX_SIZE_UM`].
     kill_probability : float
-        Critical-area fraction: probability a defect kills what it hits [-].
+        Critical-area fraction: probability a defect kills what it hits [-], in [0, 1].
     link_fraction : float
-        Fraction of defects that land on a fabric link instead of a core [-].
+        Fraction of defects that land on a fabric link instead of a core [-], in [0, 1].
+
+    Raises
+    ------
+    DefectModelError
+        A parameter out of range, not finite, or set where it has no effect.
+
+    Examples
+    --------
+    >>> DefectModel(0.1, alpha=2.0)
+    DefectModel(d0=0.1 cm^-2, alpha=2, uniform, x0=0.5 um)
+    >>> DefectModel(float("inf"))
+    Traceback (most recent call last):
+    ...
+    yieldkit.defects.DefectModelError: d0_per_cm2: must be a finite number, got inf
+    >>> DefectModel(0.1, radial_beta=2.0)
+    Traceback (most recent call last):
+    ...
+    yieldkit.defects.DefectModelError: radial_beta: only acts with spatial='radial' (spatial is 'uniform')
     """
 
     d0_per_cm2: float
@@ -94,26 +202,79 @@ class DefectModel:
     link_fraction: float = 0.0
 
     def __post_init__(self) -> None:
-        def check(ok: bool, name: str, value: object, rule: str) -> None:
+        if self.spatial not in _SPATIAL:
+            raise DefectModelError(f"must be one of {', '.join(_SPATIAL)}, got {self.spatial!r}", parameter="spatial")
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "spatial"}
+        for name, value in values.items():
+            if value is None and name == "alpha":
+                continue
+            if not _is_number(value) or not math.isfinite(value):
+                raise DefectModelError(f"must be a finite number, got {value!r}", parameter=name)
+        defaults = {f.name: f.default for f in fields(self)}
+        for name, needed in _CONTEXT.items():
+            if self.spatial != needed and values[name] != defaults[name]:
+                raise DefectModelError(f"only acts with spatial={needed!r} (spatial is {self.spatial!r})",
+                                       parameter=name)
+        rules: list[tuple[str, bool, str]] = [
+            ("d0_per_cm2", self.d0_per_cm2 >= 0, "must be >= 0"),
+            ("alpha", self.alpha is None or self.alpha > 0, "must be > 0 (or omitted for Poisson)"),
+            ("radial_beta", self.radial_beta >= 0, "must be >= 0"),
+            ("radial_beta", self.radial_beta <= MAX_RADIAL_BETA,
+             f"must be <= {MAX_RADIAL_BETA:g} (the edge density at most 1 + {MAX_RADIAL_BETA:g} times the centre's)"),
+            ("radial_power", self.radial_power > 0, "must be > 0"),
+            ("radial_power", self.radial_power <= MAX_RADIAL_POWER, f"must be <= {MAX_RADIAL_POWER:g}"),
+            ("cluster_mean_size", self.cluster_mean_size > 0, "must be > 0"),
+            ("cluster_mean_size", self.cluster_mean_size <= MAX_CLUSTER_MEAN_SIZE,
+             f"must be <= {MAX_CLUSTER_MEAN_SIZE:g}"),
+            ("cluster_sigma_mm", self.cluster_sigma_mm >= 0, "must be >= 0"),
+            ("x0_um", self.x0_um >= 0, "must be >= 0"),
+            ("max_size_um", self.max_size_um > 0, "must be > 0"),
+            ("max_size_um", self.max_size_um <= MAX_SIZE_UM, f"must be <= {MAX_SIZE_UM:g} (a whole 300 mm wafer)"),
+            ("kill_probability", 0 <= self.kill_probability <= 1, "must be in [0, 1]"),
+            ("link_fraction", 0 <= self.link_fraction <= 1, "must be in [0, 1]"),
+        ]
+        for name, ok, reason in rules:
             if not ok:
-                raise DefectModelError(f"{name} must be {rule}, got {value!r}")
+                raise DefectModelError(f"{reason}, got {values[name]!r}", parameter=name)
+        if self.x0_um > self.max_size_um:
+            # Blame the one the user changed: max_size_um only when it is not the default.
+            if self.max_size_um == defaults["max_size_um"]:
+                raise DefectModelError(f"must be <= max_size_um ({self.max_size_um:g} um), got {self.x0_um!r}",
+                                       parameter="x0_um")
+            raise DefectModelError(f"must be >= x0_um ({self.x0_um:g} um), got {self.max_size_um!r}",
+                                   parameter="max_size_um")
 
-        finite = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)  # noqa: E731
-        check(finite(self.d0_per_cm2) and self.d0_per_cm2 >= 0, "d0_per_cm2", self.d0_per_cm2, ">= 0")
-        check(self.alpha is None or (finite(self.alpha) and self.alpha > 0), "alpha", self.alpha, "> 0 (or omitted for Poisson)")
-        check(self.spatial in ("uniform", "radial", "thomas"), "spatial", self.spatial, "uniform, radial or thomas")
-        check(finite(self.radial_beta) and self.radial_beta >= 0, "radial_beta", self.radial_beta, ">= 0")
-        check(finite(self.radial_power) and self.radial_power > 0, "radial_power", self.radial_power, "> 0")
-        check(finite(self.cluster_mean_size) and self.cluster_mean_size > 0, "cluster_mean_size", self.cluster_mean_size, "> 0")
-        check(finite(self.cluster_sigma_mm) and self.cluster_sigma_mm >= 0, "cluster_sigma_mm", self.cluster_sigma_mm, ">= 0")
-        check(finite(self.x0_um) and self.x0_um >= 0, "x0_um", self.x0_um, ">= 0")
-        check(finite(self.max_size_um) and self.max_size_um >= self.x0_um, "max_size_um", self.max_size_um, ">= x0_um")
-        check(finite(self.kill_probability) and 0 <= self.kill_probability <= 1, "kill_probability", self.kill_probability, "in [0, 1]")
-        check(finite(self.link_fraction) and 0 <= self.link_fraction <= 1, "link_fraction", self.link_fraction, "in [0, 1]")
+    def __repr__(self) -> str:
+        defaults = {f.name: f.default for f in fields(self)}
+        parts = [f"d0={self.d0_per_cm2:g} cm^-2", "poisson" if self.alpha is None else f"alpha={self.alpha:g}",
+                 self.spatial]
+        if self.spatial == "radial":
+            parts.append(f"beta={self.radial_beta:g}, p={self.radial_power:g}")
+        if self.spatial == "thomas":
+            parts.append(f"mu={self.cluster_mean_size:g}, sigma={self.cluster_sigma_mm:g} mm")
+        parts.append(f"x0={self.x0_um:g} um")
+        for name, unit in (("max_size_um", " um"), ("kill_probability", ""), ("link_fraction", "")):
+            if getattr(self, name) != defaults[name]:
+                parts.append(f"{name}={getattr(self, name):g}{unit}")
+        return f"DefectModel({', '.join(parts)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every parameter, flat and JSON-safe (``DefectModel(**d)`` rebuilds it)."""
+        return asdict(self)
 
     def mean_defects(self, design: Design) -> float:
-        """Mean number of defects over the usable circle of ``design``."""
+        """Mean number of defects over the usable circle of ``design`` [-]: ``D0 pi R^2``."""
         return self.d0_per_cm2 * math.pi * design.usable_radius_mm**2 / 100.0
+
+    def checked_mean_defects(self, design: Design) -> float:
+        """The mean defect count on ``design`` [-], or :class:`DefectModelError` naming
+        ``d0_per_cm2`` when it exceeds :data:`MAX_MEAN_DEFECTS` (memory grows with it)."""
+        mean = self.mean_defects(design)
+        if mean > MAX_MEAN_DEFECTS:
+            raise DefectModelError(f"must give at most {MAX_MEAN_DEFECTS:.0e} defects per wafer, got "
+                                   f"{self.d0_per_cm2:g} cm^-2 x {mean / self.d0_per_cm2:.4g} cm^2 = {mean:.3g} "
+                                   f"on design {design.name} (is D0 in defects per cm^2?)", parameter="d0_per_cm2")
+        return mean
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,12 +284,13 @@ class DefectBatch:
     Attributes
     ----------
     n_wafers, rows, cols : int
+        Wafers in the batch and the design's grid [-].
     site_wafer, site : ndarray of int64
         One entry per (wafer, dead site) pair, unique, sorted by wafer then site.
     link_wafer, link : ndarray of int64
         One entry per (wafer, dead link) pair, unique, sorted likewise.
     n_defects : ndarray of int64, shape (n_wafers,)
-        Defects sampled on each wafer (including those that hit nothing).
+        Defects placed on each wafer's usable circle (including those that hit nothing).
     """
 
     n_wafers: int
@@ -150,29 +312,87 @@ class DefectBatch:
         l0, l1 = np.searchsorted(self.link_wafer, [index, index + 1])
         return DefectMap(self.rows, self.cols, self.site[s0:s1], self.link[l0:l1], design=design)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Totals over the batch, flat and JSON-safe."""
+        return {"wafers": self.n_wafers, "rows": self.rows, "cols": self.cols,
+                "defects": int(self.n_defects.sum()), "dead_sites": int(self.site.size),
+                "dead_links": int(self.link.size)}
+
+    def __repr__(self) -> str:
+        return (f"DefectBatch({self.n_wafers} wafers of {self.rows}x{self.cols}: {int(self.n_defects.sum())} defects, "
+                f"{self.site.size} dead sites, {self.link.size} dead links)")
+
+
+def _uniform_in_disk(rng: np.random.Generator, n: int, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points uniform over the disk of ``radius`` about the origin (inverse CDF, no rejection)."""
+    r = radius * np.sqrt(rng.random(n))
+    theta = 2.0 * math.pi * rng.random(n)
+    return r * np.cos(theta), r * np.sin(theta)
+
+
+def _thomas_chunk(rng: np.random.Generator, model: DefectModel, radius: float, n: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clusters through ``n`` proposed children (module docstring).
+
+    Returns (x_mm, y_mm, proposal index) of the children of the clusters kept:
+    each kept proposal's own child and its siblings inside the circle.
+    """
+    sigma, r2 = model.cluster_sigma_mm, radius * radius
+    cx, cy = _uniform_in_disk(rng, n, radius)
+    px = cx + sigma * rng.standard_normal(n)
+    py = cy + sigma * rng.standard_normal(n)
+    siblings = rng.poisson(model.cluster_mean_size, n)
+    owner = np.repeat(np.arange(n, dtype=np.int64), siblings)
+    sx = px[owner] + sigma * rng.standard_normal(owner.size)
+    sy = py[owner] + sigma * rng.standard_normal(owner.size)
+    inside = sx * sx + sy * sy <= r2
+    owner, sx, sy = owner[inside], sx[inside], sy[inside]
+    on_wafer = 1 + np.bincount(owner, minlength=n)
+    kept = rng.random(n) * on_wafer < 1.0
+    sib = kept[owner]
+    index = np.flatnonzero(kept)
+    return (np.concatenate([cx[index], sx[sib]]), np.concatenate([cy[index], sy[sib]]),
+            np.concatenate([index, owner[sib]]))
+
+
+def _thomas_positions(rng: np.random.Generator, design: Design, model: DefectModel, lam: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The Thomas process on each wafer: (wafer, x_mm, y_mm) of the defects within reach of the grid, counts.
+
+    Exact at any ``cluster_sigma_mm`` and at a cost independent of it (module
+    docstring); proposals are handled in chunks of ``_THOMAS_CHUNK``.
+    """
+    n = lam.size
+    proposals = rng.poisson(lam)
+    proposal_wafer = np.repeat(np.arange(n, dtype=np.int64), proposals)
+    window = window_for(design, model.max_size_um / 2000.0)
+    counts = np.zeros(n, dtype=np.int64)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for start in range(0, proposal_wafer.size, _THOMAS_CHUNK):
+        wafers = proposal_wafer[start:start + _THOMAS_CHUNK]
+        x, y, owner = _thomas_chunk(rng, model, design.usable_radius_mm, wafers.size)
+        child_wafer = wafers[owner]
+        counts += np.bincount(child_wafer, minlength=n)
+        near = (x >= window.x_lo) & (x <= window.x_hi) & (y >= window.y_lo) & (y <= window.y_hi)
+        parts.append((child_wafer[near], x[near], y[near]))
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), counts
+    wafer, x, y = (np.concatenate(column) for column in zip(*parts))
+    return wafer, x, y, counts
+
 
 def _positions(rng: np.random.Generator, design: Design, model: DefectModel, lam: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(wafer index, x_mm, y_mm) of every defect that can reach a site, and each wafer's total count.
 
-    Counts are drawn over the whole usable circle; only their binomial
-    thinning to the sampling window (``yieldkit.window``) gets positions.
-    A Thomas process thins its parents to a window grown by 6 sigma.
+    Counts are drawn over the whole usable circle; for the uniform and radial
+    models only their binomial thinning to the sampling window
+    (``yieldkit.window``) gets positions.
     """
+    if model.spatial == "thomas":
+        return _thomas_positions(rng, design, model, lam)
     n = lam.size
     reach_mm = model.max_size_um / 2000.0
-    if model.spatial == "thomas":
-        window = window_for(design, reach_mm + 6.0 * model.cluster_sigma_mm)
-        parents = rng.poisson(lam / model.cluster_mean_size)
-        near = rng.binomial(parents, window.mass)
-        px, py = window_points(rng, int(near.sum()), window)
-        children = rng.poisson(model.cluster_mean_size, size=px.size)
-        parent_wafer = np.repeat(np.arange(n, dtype=np.int64), near)
-        wafer = np.repeat(parent_wafer, children)
-        x = np.repeat(px, children) + rng.normal(0.0, model.cluster_sigma_mm, wafer.size)
-        y = np.repeat(py, children) + rng.normal(0.0, model.cluster_sigma_mm, wafer.size)
-        far_children = rng.poisson(model.cluster_mean_size * (parents - near))
-        return wafer, x, y, np.bincount(wafer, minlength=n) + far_children
     beta = model.radial_beta if model.spatial == "radial" else 0.0
     window = window_for(design, reach_mm, beta, model.radial_power)
     counts = rng.poisson(lam)
@@ -244,7 +464,9 @@ def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.rand
     Parameters
     ----------
     design : Design
+        The wafer: grid, pitch [mm], usable radius [mm].
     model : DefectModel
+        The defect process.
     n_wafers : int
         Wafers in the batch [-].
     rng : numpy.random.Generator
@@ -253,12 +475,35 @@ def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.rand
     Returns
     -------
     DefectBatch
+
+    Raises
+    ------
+    DefectModelError
+        ``d0_per_cm2`` means more than :data:`MAX_MEAN_DEFECTS` defects per wafer.
+    yieldkit.errors.Failure
+        Out of memory, saying what was being built.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> small = load_design("small")
+    >>> batch = sample_batch(small, DefectModel(1.0, x0_um=0), 100, np.random.default_rng(1))
+    >>> batch.n_wafers, batch.n_defects.shape
+    (100, (100,))
+    >>> round(float(batch.n_defects.mean()))  # D0 x usable area = 679 defects per wafer
+    677
     """
+    mean = model.checked_mean_defects(design)
+    try:
+        return _sample(design, model, n_wafers, rng, mean)
+    except MemoryError as exc:
+        raise Failure(f"out of memory sampling {n_wafers} wafers x {mean:.3g} mean defects on design "
+                      f"{design.name} ({model.spatial} defects): {exc or 'no detail'}") from None
+
+
+def _sample(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Generator, mean: float
+            ) -> DefectBatch:
     radius = design.usable_radius_mm
-    mean = model.mean_defects(design)
-    if mean > MAX_MEAN_DEFECTS:
-        raise DefectModelError(f"--d0 {model.d0_per_cm2:g} cm^-2 means {mean:.3g} defects per wafer "
-                               f"(at most {MAX_MEAN_DEFECTS:.0e}); is D0 in defects per cm^2?")
     lam = np.full(n_wafers, mean)
     if model.alpha is not None and mean > 0:
         lam = rng.gamma(model.alpha, mean / model.alpha, size=n_wafers)
@@ -323,5 +568,25 @@ def wafer_rng(seed: int) -> np.random.Generator:
 
 
 def sample_wafer(design: Design, model: DefectModel, seed: int) -> DefectMap:
-    """The :class:`DefectMap` of the wafer whose seed is ``seed`` (see :func:`wafer_rng`)."""
+    """The :class:`DefectMap` of the wafer whose seed is ``seed`` (see :func:`wafer_rng`).
+
+    Parameters
+    ----------
+    design : Design
+        The wafer.
+    model : DefectModel
+        The defect process.
+    seed : int
+        The wafer's seed [-], >= 0: the same seed, model and design give the
+        same map (for a given :data:`STREAM_VERSION`).
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> small = load_design("small")
+    >>> a = sample_wafer(small, DefectModel(1.0), seed=7)
+    >>> b = sample_wafer(small, DefectModel(1.0), seed=7)
+    >>> a.n_dead_sites == b.n_dead_sites and bool((a.dead_sites == b.dead_sites).all())
+    True
+    """
     return sample_defect_map(design, model, wafer_rng(seed))

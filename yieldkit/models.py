@@ -3,6 +3,8 @@
 Every function is vectorised: scalars, numpy arrays and pandas Series work
 and broadcast. Areas are in cm^2 and defect densities in cm^-2, so the
 product ``d0_per_cm2 * area_cm2`` is the mean number of killer defects.
+A negative, infinite or NaN argument raises
+:class:`~yieldkit.errors.InputError` naming the parameter (a ``ValueError``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
+
+from yieldkit.errors import InputError
 
 __all__ = [
     "poisson_yield",
@@ -22,12 +26,18 @@ __all__ = [
 ]
 
 
+def _checked(value: ArrayLike, name: str, least: float = 0.0, strict: bool = False) -> np.ndarray:
+    """``value`` as a float array, or InputError naming ``name`` unless finite and >= (or >) ``least``."""
+    array = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(array)):
+        raise InputError("must be finite numbers", parameter=name)
+    if np.any(array <= least) if strict else np.any(array < least):
+        raise InputError(f"must be {'>' if strict else '>='} {least:g}", parameter=name)
+    return array
+
+
 def _mean_defects(d0_per_cm2: ArrayLike, area_cm2: ArrayLike) -> np.ndarray:
-    d0 = np.asarray(d0_per_cm2, dtype=float)
-    area = np.asarray(area_cm2, dtype=float)
-    if np.any(d0 < 0) or np.any(area < 0):
-        raise ValueError("d0_per_cm2 and area_cm2 must be >= 0")
-    return d0 * area
+    return _checked(d0_per_cm2, "d0_per_cm2") * _checked(area_cm2, "area_cm2")
 
 
 def poisson_yield(d0_per_cm2: ArrayLike, area_cm2: ArrayLike) -> np.ndarray:
@@ -41,6 +51,11 @@ def poisson_yield(d0_per_cm2: ArrayLike, area_cm2: ArrayLike) -> np.ndarray:
         Killer-defect density [cm^-2].
     area_cm2 : float or array
         Critical area [cm^2].
+
+    Examples
+    --------
+    >>> float(poisson_yield(0.1, 10.0))  # one defect expected: e^-1
+    0.36787944117144233
 
     References
     ----------
@@ -57,6 +72,18 @@ def murphy_yield(d0_per_cm2: ArrayLike, area_cm2: ArrayLike) -> np.ndarray:
 
     (1 at :math:`A D_0 = 0`).
 
+    Parameters
+    ----------
+    d0_per_cm2 : float or array
+        Killer-defect density [cm^-2].
+    area_cm2 : float or array
+        Critical area [cm^2].
+
+    Examples
+    --------
+    >>> round(float(murphy_yield(0.1, 10.0)), 6)  # above the Poisson 0.367879
+    0.399576
+
     References
     ----------
     .. [1] B. T. Murphy, "Cost-size optima of monolithic integrated circuits",
@@ -71,6 +98,18 @@ def seeds_yield(d0_per_cm2: ArrayLike, area_cm2: ArrayLike) -> np.ndarray:
     r"""Seeds' yield: exponential distribution of defect density over wafers.
 
     .. math:: Y = e^{-\sqrt{A D_0}}
+
+    Parameters
+    ----------
+    d0_per_cm2 : float or array
+        Killer-defect density [cm^-2].
+    area_cm2 : float or array
+        Critical area [cm^2].
+
+    Examples
+    --------
+    >>> round(float(seeds_yield(0.4, 10.0)), 6)  # e^-2
+    0.135335
 
     References
     ----------
@@ -97,15 +136,18 @@ def negative_binomial_yield(d0_per_cm2: ArrayLike, area_cm2: ArrayLike, alpha: A
     alpha : float or array
         Clustering parameter [-], > 0.
 
+    Examples
+    --------
+    >>> float(negative_binomial_yield(0.1, 10.0, 2.0))  # (1 + 1/2)^-2
+    0.4444444444444444
+
     References
     ----------
     .. [1] C. H. Stapper, "Defect density distribution for LSI yield
        calculations", IEEE Trans. Electron Devices 20(7), 1973, pp. 655-657.
     .. [2] C. H. Stapper, F. M. Armstrong, K. Saji, Proc. IEEE 71(4), 1983, eq. (10).
     """
-    a = np.asarray(alpha, dtype=float)
-    if np.any(a <= 0):
-        raise ValueError("alpha must be > 0")
+    a = _checked(alpha, "alpha", strict=True)
     return (1.0 + _mean_defects(d0_per_cm2, area_cm2) / a) ** (-a)
 
 
@@ -114,14 +156,26 @@ def bose_einstein_yield(d0_per_cm2: ArrayLike, area_cm2: ArrayLike, n_layers: Ar
 
     .. math:: Y = (1 + A D_0)^{-n}
 
+    Parameters
+    ----------
+    d0_per_cm2 : float or array
+        Killer-defect density per layer [cm^-2].
+    area_cm2 : float or array
+        Critical area [cm^2].
+    n_layers : int or array
+        Critical mask layers [-], >= 1.
+
+    Examples
+    --------
+    >>> float(bose_einstein_yield(0.1, 10.0, 3))  # 2^-3
+    0.125
+
     References
     ----------
     .. [1] J. E. Price, "A new look at yield of integrated circuits",
        Proc. IEEE 58(8), 1970, pp. 1290-1291.
     """
-    n = np.asarray(n_layers, dtype=float)
-    if np.any(n < 1):
-        raise ValueError("n_layers must be >= 1")
+    n = _checked(n_layers, "n_layers", least=1.0)
     return (1.0 + _mean_defects(d0_per_cm2, area_cm2)) ** (-n)
 
 
@@ -132,8 +186,20 @@ def site_failure_probability(d0_per_cm2: ArrayLike, site_area_mm2: ArrayLike) ->
 
     with the site area :math:`a` in mm^2 (100 mm^2 per cm^2). Sites are
     independent under a Poisson process, so this feeds :func:`row_spare_yield`.
+
+    Parameters
+    ----------
+    d0_per_cm2 : float or array
+        Killer-defect density [cm^-2].
+    site_area_mm2 : float or array
+        Area of one site [mm^2].
+
+    Examples
+    --------
+    >>> round(float(site_failure_probability(1.0, 1.0)), 8)  # 1 mm^2 at 1 cm^-2: 1 - e^-0.01
+    0.00995017
     """
-    return -np.expm1(-_mean_defects(d0_per_cm2, np.asarray(site_area_mm2, dtype=float) / 100.0))
+    return -np.expm1(-_checked(d0_per_cm2, "d0_per_cm2") * _checked(site_area_mm2, "site_area_mm2") / 100.0)
 
 
 def row_spare_yield(p_dead: ArrayLike, sites_per_row: ArrayLike, spares_per_row: ArrayLike) -> np.ndarray:
@@ -154,13 +220,21 @@ def row_spare_yield(p_dead: ArrayLike, sites_per_row: ArrayLike, spares_per_row:
     spares_per_row : int or array of int
         Dead sites each row tolerates [-].
 
+    Examples
+    --------
+    >>> p = 0.01  # one row of 3 sites, one spare: no dead site or exactly one
+    >>> round(float(row_spare_yield(p, [3], 1)), 8) == round((1 - p) ** 3 + 3 * p * (1 - p) ** 2, 8)
+    True
+
     References
     ----------
     .. [1] I. Koren, Z. Koren, "Defect tolerance in VLSI circuits: techniques
        and yield analysis", Proc. IEEE 86(9), 1998, pp. 1819-1838, sec. IV.
     """
-    p = np.asarray(p_dead, dtype=float)[..., None]
-    n = np.asarray(sites_per_row)
-    s = np.broadcast_to(np.asarray(spares_per_row), n.shape)
+    p = _checked(p_dead, "p_dead")[..., None]
+    if np.any(p > 1):
+        raise InputError("must be in [0, 1]", parameter="p_dead")
+    n = _checked(sites_per_row, "sites_per_row")
+    s = np.broadcast_to(_checked(spares_per_row, "spares_per_row"), n.shape)
     log_tail = stats.binom.logcdf(s, n, p)
     return np.exp(log_tail.sum(axis=-1))

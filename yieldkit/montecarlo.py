@@ -9,33 +9,51 @@ blocks per task or the scheduler. Memory is constant in the number of
 wafers: tasks return aggregates, never per-wafer arrays, and at most
 ``2 * workers`` tasks are in flight.
 
-Local processes by default; a Dask ``distributed`` scheduler when an address
-is given.
+Local processes by default, never more than there are tasks or usable CPUs
+(:func:`worker_count`); a Dask ``distributed`` scheduler when an address is
+given (:func:`check_scheduler_address`). A scheduler that cannot be reached or
+is lost mid-run is a :class:`~yieldkit.errors.Failure` naming its address;
+running out of memory is a ``Failure`` saying what was being built.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import re
+from numbers import Integral, Real
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from yieldkit.defects import DefectModel, sample_batch
+from yieldkit.defects import STREAM_VERSION, DefectModel, sample_batch
 from yieldkit.design import Design
-from yieldkit.errors import InputError
+from yieldkit.errors import Failure, InputError
 from yieldkit.redundancy import assessor_for
 from yieldkit.stats import CI_METHOD, clopper_pearson
 
-__all__ = ["BLOCK_WAFERS", "HARVEST_BINS", "YieldAggregate", "SimulationResult", "simulate", "simulate_blocks"]
+__all__ = [
+    "BLOCK_WAFERS",
+    "DASK_CONNECT_TIMEOUT_S",
+    "HARVEST_BINS",
+    "SimulationResult",
+    "YieldAggregate",
+    "check_scheduler_address",
+    "simulate",
+    "simulate_blocks",
+    "worker_count",
+]
 
 #: Wafers per logical block, each block one random stream. Part of the
 #: reproducibility contract: changing it changes every result.
 BLOCK_WAFERS = 2048
 #: Bins of the harvested-fraction histogram of degraded wafers.
 HARVEST_BINS = 20
+#: How long to wait for a Dask scheduler to answer [s].
+DASK_CONNECT_TIMEOUT_S = 10.0
 
 
 @dataclass(eq=False)
@@ -67,6 +85,16 @@ class YieldAggregate:
         self.harvest_hist = self.harvest_hist + other.harvest_hist
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The integer sums, flat and JSON-safe."""
+        return {"wafers": self.wafers, "full": self.full, "defects": self.defects, "dead_cores": self.dead_cores,
+                "dead_cores_sq": self.dead_cores_sq, "dead_links": self.dead_links,
+                "logical_cores": self.logical_cores, "harvest_hist": self.harvest_hist.tolist()}
+
+    def __repr__(self) -> str:
+        return (f"YieldAggregate({self.full}/{self.wafers} full wafers, {self.defects} defects, "
+                f"{self.dead_cores} dead cores)")
+
 
 def simulate_blocks(design: Design, model: DefectModel, seed: int, blocks: range, n_wafers: int) -> YieldAggregate:
     """Simulate the given logical blocks of a run of ``n_wafers`` (a pure task function)."""
@@ -77,7 +105,12 @@ def simulate_blocks(design: Design, model: DefectModel, seed: int, blocks: range
         n = min(BLOCK_WAFERS, n_wafers - first)
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
         batch = sample_batch(design, model, n, rng)
-        outcome = assess(batch)
+        try:
+            outcome = assess(batch)
+        except MemoryError as exc:
+            raise Failure(f"out of memory assessing the {design.scheme} repair of {n} wafers x "
+                          f"{batch.site.size / max(n, 1):.3g} dead sites on design {design.name}: "
+                          f"{exc or 'no detail'}") from None
         dead = batch.dead_per_wafer()
         degraded = outcome.logical_cores[~outcome.full]
         bins = np.minimum(degraded * HARVEST_BINS // max(design.logical_cores, 1), HARVEST_BINS - 1)
@@ -96,7 +129,23 @@ def simulate_blocks(design: Design, model: DefectModel, seed: int, blocks: range
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """Outcome of a Monte-Carlo run, with what is needed to reproduce it."""
+    """Outcome of a Monte-Carlo run, with what is needed to reproduce it.
+
+    Attributes
+    ----------
+    design : str
+        Design name.
+    model : DefectModel
+        The defect process.
+    seed : int
+        Root of every random stream [-].
+    aggregate : YieldAggregate
+        The integer sums over all wafers.
+    confidence : float
+        Level of the Clopper-Pearson interval [-].
+    block_wafers : int
+        Wafers per random stream (:data:`BLOCK_WAFERS`).
+    """
 
     design: str
     model: DefectModel
@@ -107,14 +156,17 @@ class SimulationResult:
 
     @property
     def wafers(self) -> int:
+        """Wafers simulated [-]."""
         return self.aggregate.wafers
 
     @property
     def full_fabric_yield(self) -> float:
+        """Fraction of wafers repaired to the full logical grid [-]."""
         return self.aggregate.full / self.aggregate.wafers
 
     @property
     def ci(self) -> tuple[float, float]:
+        """Exact Clopper-Pearson interval of the full-fabric yield at ``confidence`` [-]."""
         low, high = clopper_pearson(self.aggregate.full, self.aggregate.wafers, self.confidence)
         return float(low), float(high)
 
@@ -128,29 +180,39 @@ class SimulationResult:
 
     @property
     def mean_dead_cores(self) -> float:
+        """Mean dead core sites per wafer [-]."""
         return self.aggregate.dead_cores / self.aggregate.wafers
 
     @property
     def std_dead_cores(self) -> float:
+        """Sample standard deviation of the dead core sites per wafer [-]."""
         n = self.aggregate.wafers
         mean = self.mean_dead_cores
         return math.sqrt(max(self.aggregate.dead_cores_sq / n - mean * mean, 0.0) * n / max(n - 1, 1))
 
     @property
     def mean_defects(self) -> float:
+        """Mean defects placed on the usable circle per wafer [-] (D0 x usable area in expectation)."""
         return self.aggregate.defects / self.aggregate.wafers
 
     @property
     def mean_logical_cores(self) -> float:
+        """Mean logical cores presented per wafer [-]."""
         return self.aggregate.logical_cores / self.aggregate.wafers
 
     def to_dict(self) -> dict[str, Any]:
-        """The flat record printed by ``yieldkit simulate`` and stored by ``sweep``."""
+        """The flat record printed by ``yieldkit simulate`` and stored by ``sweep``.
+
+        Holds every defect-model parameter, the seed, :data:`BLOCK_WAFERS`,
+        the defect stream version and the numpy version: all that is needed
+        to reproduce the run bit for bit.
+        """
+        model = self.model.to_dict()
         return {
             "design": self.design,
-            "d0_per_cm2": self.model.d0_per_cm2,
-            "alpha": self.model.alpha,
-            "spatial": self.model.spatial,
+            "d0_per_cm2": model.pop("d0_per_cm2"),
+            "alpha": model.pop("alpha"),
+            "spatial": model.pop("spatial"),
             "wafers": self.wafers,
             "full_fabric_yield": self.full_fabric_yield,
             "ci_low": self.ci_low,
@@ -164,10 +226,17 @@ class SimulationResult:
             "mean_logical_cores": self.mean_logical_cores,
             "degraded_wafers": self.wafers - self.aggregate.full,
             "harvest_histogram": self.aggregate.harvest_hist.tolist(),
+            **model,
             "seed": self.seed,
             "block_wafers": self.block_wafers,
+            "stream_version": STREAM_VERSION,
             "numpy_version": np.__version__,
         }
+
+    def __repr__(self) -> str:
+        low, high = self.ci
+        return (f"SimulationResult({self.design}, {self.model!r}: yield {self.full_fabric_yield:.4g} "
+                f"[{low:.4g}, {high:.4g}] over {self.wafers} wafers, seed {self.seed})")
 
 
 def _tasks(n_wafers: int, blocks_per_task: int) -> Iterator[range]:
@@ -176,8 +245,65 @@ def _tasks(n_wafers: int, blocks_per_task: int) -> Iterator[range]:
         yield range(start, min(start + blocks_per_task, n_blocks))
 
 
+def _task_count(n_wafers: int, blocks_per_task: int) -> int:
+    return -(-(-(-n_wafers // BLOCK_WAFERS)) // blocks_per_task)
+
+
 def _wafers_in(blocks: range, n_wafers: int) -> int:
     return min(blocks.stop * BLOCK_WAFERS, n_wafers) - blocks.start * BLOCK_WAFERS
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(workers: int, n_wafers: int, blocks_per_task: int) -> int:
+    """Local processes a run really starts: ``workers`` capped at the tasks and the usable CPUs.
+
+    A process beyond the number of tasks would have nothing to do, and one
+    beyond the CPUs this process may run on only adds start-up time and memory
+    to CPU-bound work; the cap never changes a result.
+
+    Examples
+    --------
+    >>> worker_count(1000, 100, 4)  # 100 wafers are one task
+    1
+    """
+    return max(1, min(workers, _task_count(n_wafers, blocks_per_task), _usable_cpus()))
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
+_HOST = rf"(?:\[[0-9A-Fa-f:.]+\]|{_LABEL}(?:\.{_LABEL})*)"
+_NETWORK_ADDRESS = re.compile(rf"(?:(?P<scheme>tcp|tls|ws|wss|ucx)://)?{_HOST}:(?P<port>[0-9]{{1,5}})")
+_INPROC_ADDRESS = re.compile(r"inproc://[^/\s]+/[0-9]+/[0-9]+")
+
+
+def check_scheduler_address(address: object) -> str:
+    """``address`` if it has the form of a Dask scheduler address, else :class:`InputError`.
+
+    Accepted: ``[tcp|tls|ws|wss|ucx://]host:port`` (host a name, an IPv4
+    address or a bracketed IPv6 address; port 1-65535, required: a bare word
+    such as ``garbage`` is a typo far more often than a scheduler on port 8786) and the in-process
+    ``inproc://host/pid/n`` of a ``LocalCluster(processes=False)``. Nothing is
+    contacted.
+
+    Examples
+    --------
+    >>> check_scheduler_address("tcp://10.0.0.5:8786")
+    'tcp://10.0.0.5:8786'
+    >>> check_scheduler_address("garbage")
+    Traceback (most recent call last):
+    ...
+    yieldkit.errors.InputError: scheduler: must be an address like tcp://host:8786, got 'garbage'
+    """
+    if isinstance(address, str):
+        network = _NETWORK_ADDRESS.fullmatch(address)
+        if network and 1 <= int(network["port"]) <= 65535 or _INPROC_ADDRESS.fullmatch(address):
+            return address
+    raise InputError(f"must be an address like tcp://host:8786, got {address!r}", parameter="scheduler")
 
 
 def simulate(
@@ -197,30 +323,62 @@ def simulate(
     Parameters
     ----------
     design : Design
+        The wafer and its redundancy scheme.
     model : DefectModel
+        The defect process.
     n_wafers : int
         Wafers to simulate [-], > 0.
     seed : int
         Root of every random stream [-], >= 0.
     workers : int
-        Local worker processes; 1 runs in this process.
+        Local worker processes [-], >= 1; 1 runs in this process. Capped at
+        the number of tasks and of usable CPUs (:func:`worker_count`).
     blocks_per_task : int
-        Blocks of :data:`BLOCK_WAFERS` wafers per task (does not change results).
+        Blocks of :data:`BLOCK_WAFERS` wafers per task [-] (does not change results).
     scheduler : str, optional
-        Address of a Dask distributed scheduler; overrides ``workers``.
+        Address of a Dask distributed scheduler (:func:`check_scheduler_address`);
+        overrides ``workers``.
     confidence : float
-        Level of the Clopper-Pearson interval [-].
+        Level of the Clopper-Pearson interval [-], in (0, 1).
     progress : callable, optional
         Called with the number of wafers finished by each completed task.
+
+    Returns
+    -------
+    SimulationResult
+        The same for a given seed whatever ``workers``, ``blocks_per_task``
+        and ``scheduler``.
+
+    Raises
+    ------
+    InputError
+        A bad argument, with ``parameter`` naming it.
+    Failure
+        The scheduler cannot be reached or was lost, or memory ran out.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> result = simulate(load_design("small"), DefectModel(0.5), 200, seed=1)
+    >>> result.wafers, 0.0 <= result.ci_low <= result.full_fabric_yield <= result.ci_high <= 1.0
+    (200, True)
+    >>> simulate(load_design("small"), DefectModel(0.5), 200, seed=1, workers=8).to_dict() == result.to_dict()
+    True
     """
-    if not isinstance(n_wafers, int) or n_wafers <= 0:
-        raise InputError(f"wafers must be a positive integer, got {n_wafers!r}")
-    if not isinstance(seed, int) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-    if workers < 1 or blocks_per_task < 1:
-        raise InputError("workers and blocks per task must be >= 1")
-    if not 0 < confidence < 1:
-        raise InputError(f"confidence must be in (0, 1), got {confidence!r}")
+    checks = [
+        ("n_wafers", n_wafers, 1, "a positive integer"),
+        ("seed", seed, 0, "a non-negative integer"),
+        ("workers", workers, 1, "a positive integer"),
+        ("blocks_per_task", blocks_per_task, 1, "a positive integer"),
+    ]
+    for name, value, least, what in checks:
+        if not isinstance(value, Integral) or isinstance(value, bool) or value < least:
+            raise InputError(f"must be {what}, got {value!r}", parameter=name)
+    if not isinstance(confidence, Real) or not 0 < confidence < 1:
+        raise InputError(f"must be in (0, 1), got {confidence!r}", parameter="confidence")
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
+    model.checked_mean_defects(design)  # fail here, before any worker starts
     tasks = _tasks(n_wafers, blocks_per_task)
     total = YieldAggregate()
 
@@ -229,20 +387,21 @@ def simulate(
         if progress is not None:
             progress(_wafers_in(blocks, n_wafers))
 
+    processes = worker_count(workers, n_wafers, blocks_per_task)
     if scheduler is not None:
         _run_dask(scheduler, design, model, seed, n_wafers, tasks, done)
-    elif workers == 1:
+    elif processes == 1:
         for blocks in tasks:
             done(blocks, simulate_blocks(design, model, seed, blocks, n_wafers))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=processes) as pool:
             pending: dict[Future[YieldAggregate], range] = {}
             for blocks in tasks:
                 pending[pool.submit(simulate_blocks, design, model, seed, blocks, n_wafers)] = blocks
-                if len(pending) >= 2 * workers:
+                if len(pending) >= 2 * processes:
                     _drain(pending, done, FIRST_COMPLETED)
             _drain(pending, done, None)
-    return SimulationResult(design.name, model, seed, total, confidence)
+    return SimulationResult(design.name, model, int(seed), total, float(confidence))
 
 
 def _drain(pending: dict[Future[YieldAggregate], range], done: Callable[[range, YieldAggregate], None],
@@ -254,32 +413,45 @@ def _drain(pending: dict[Future[YieldAggregate], range], done: Callable[[range, 
 
 def _run_dask(address: str, design: Design, model: DefectModel, seed: int, n_wafers: int,
               tasks: Iterator[range], done: Callable[[range, YieldAggregate], None]) -> None:
-    """Run the tasks on a Dask distributed cluster, ``2 * workers`` in flight."""
+    """Run the tasks on a Dask distributed cluster, ``2 * threads`` in flight."""
     try:
-        from dask.distributed import Client, as_completed
+        from dask.distributed import Client, KilledWorker, as_completed
     except ImportError:
-        raise InputError("a Dask scheduler needs the 'distributed' extra: pip install 'yieldkit[distributed]'") from None
+        raise InputError("a Dask scheduler needs the 'distributed' extra: pip install 'yieldkit[distributed]'",
+                         parameter="scheduler") from None
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
     except (OSError, TimeoutError) as exc:
-        raise InputError(f"cannot reach the Dask scheduler at {address} ({exc})") from None
-    with client:
-        width = 2 * max(sum(client.nthreads().values()), 1)
-        design_f, model_f = client.scatter([design, model], broadcast=True)
-        queue = as_completed()
-        owner: dict[str, range] = {}
+        raise Failure(f"cannot reach the Dask scheduler at {address}: {_first_line(exc)}") from None
+    finished = 0
+    try:
+        with client:
+            width = 2 * max(sum(client.nthreads().values()), 1)
+            design_f, model_f = client.scatter([design, model], broadcast=True)
+            queue = as_completed()
+            owner: dict[str, range] = {}
 
-        def submit(blocks: range) -> None:
-            future = client.submit(simulate_blocks, design_f, model_f, seed, blocks, n_wafers, pure=False)
-            owner[future.key] = blocks
-            queue.add(future)
+            def submit(blocks: range) -> None:
+                future = client.submit(simulate_blocks, design_f, model_f, seed, blocks, n_wafers, pure=False)
+                owner[future.key] = blocks
+                queue.add(future)
 
-        for blocks in tasks:
-            submit(blocks)
-            if queue.count() >= width:
-                break
-        for future in queue:
-            done(owner.pop(future.key), future.result())
-            nxt = next(tasks, None)
-            if nxt is not None:
-                submit(nxt)
+            for blocks in tasks:
+                submit(blocks)
+                if queue.count() >= width:
+                    break
+            for future in queue:
+                blocks = owner.pop(future.key)
+                done(blocks, future.result())
+                finished += _wafers_in(blocks, n_wafers)
+                nxt = next(tasks, None)
+                if nxt is not None:
+                    submit(nxt)
+    except (OSError, TimeoutError, CancelledError, KilledWorker) as exc:
+        raise Failure(f"lost the Dask cluster at {address} after {finished} of {n_wafers} wafers: "
+                      f"{_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

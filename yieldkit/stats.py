@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from yieldkit.errors import InputError
+
 __all__ = ["clopper_pearson", "CI_METHOD"]
 
 CI_METHOD = "clopper-pearson"
@@ -24,11 +26,29 @@ def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float 
     Parameters
     ----------
     k : int or array
-        Successes [-].
+        Successes [-], 0 <= k <= n.
     n : int or array
         Trials [-], > 0.
     confidence : float
-        Two-sided confidence level [-].
+        Two-sided confidence level [-], in (0, 1).
+
+    Returns
+    -------
+    (low, high) : floats for scalar input, arrays otherwise
+        The interval's bounds [-].
+
+    Raises
+    ------
+    InputError
+        ``k``, ``n`` or ``confidence`` out of range, naming it.
+
+    Examples
+    --------
+    >>> low, high = clopper_pearson(5, 10)
+    >>> round(low, 4), round(high, 4)
+    (0.1871, 0.8129)
+    >>> clopper_pearson(0, 10)[0]  # no success: the lower bound is 0
+    0.0
 
     References
     ----------
@@ -38,6 +58,12 @@ def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float 
     """
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
+    if not np.all(np.isfinite(n)) or np.any(n <= 0) or np.any(n != np.floor(n)):
+        raise InputError("must be positive integers", parameter="n")
+    if not np.all(np.isfinite(k)) or np.any(k < 0) or np.any(k > n) or np.any(k != np.floor(k)):
+        raise InputError("must be integers in [0, n]", parameter="k")
+    if not 0 < confidence < 1:
+        raise InputError(f"must be in (0, 1), got {confidence!r}", parameter="confidence")
     tail = (1.0 - confidence) / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
         low = np.where(k > 0, stats.beta.ppf(tail, k, n - k + 1), 0.0)
