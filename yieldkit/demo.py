@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from yieldkit.defect_map import DefectMap
 from yieldkit.defects import DefectModel, sample_wafer
 from yieldkit.design import Design
-from yieldkit.defect_map import DefectMap
 from yieldkit.models import negative_binomial_yield, poisson_yield, row_spare_yield, site_failure_probability
-from yieldkit.repair import repair_wafer
+from yieldkit.outputs import atomic_path, atomic_write
 from yieldkit.plots import plot_wafer_map, plot_yield_curves
+from yieldkit.repair import repair_wafer
 from yieldkit.report import Report
 from yieldkit.sweep import sweep
 
@@ -68,11 +69,13 @@ def run_yield_demo(ctx: DemoContext, n_wafers: int, progress: Callable[[int], No
     base = DefectModel(d0_per_cm2=DEMO_D0[0])
     table = sweep(design, base, DEMO_D0, n_wafers, seed, alphas=DEMO_ALPHAS, progress=progress, workers=workers)
     ctx.files["yield_sweep"] = out_dir / "yield_sweep.csv"
-    table.to_csv(ctx.files["yield_sweep"], index=False)
+    with atomic_write(ctx.files["yield_sweep"], newline="") as handle:
+        table.to_csv(handle, index=False)
     refs = closed_form_references(design, np.geomspace(DEMO_D0[0], DEMO_D0[-1], 60), 2.0)
     fig = plot_yield_curves(table, closed_form=refs)
     fig.axes[0].set_xscale("log")
-    fig.savefig(out_dir / "yield_curves.png", dpi=120)
+    with atomic_path(out_dir / "yield_curves.png") as tmp:
+        fig.savefig(tmp, dpi=120)
 
     s = design.summary()
     report.heading(f"Design '{design.name}'")
@@ -102,11 +105,14 @@ def run_repair_demo(ctx: DemoContext) -> None:
     wafer = sample_wafer(design, DefectModel(0.1, alpha=2.0, link_fraction=0.02), ctx.seed)
     ctx.wafer = wafer
     ctx.files["wafer_defects"] = ctx.out_dir / "wafer_defects.json"
-    wafer.save(ctx.files["wafer_defects"])
-    plot_wafer_map(design, wafer).savefig(ctx.out_dir / "wafer_map.png", dpi=120)
+    with atomic_write(ctx.files["wafer_defects"]) as handle:
+        wafer.dump(handle)
+    with atomic_path(ctx.out_dir / "wafer_map.png") as tmp:
+        plot_wafer_map(design, wafer).savefig(tmp, dpi=120)
     repair = repair_wafer(design, wafer)
     ctx.files["repair_map"] = ctx.out_dir / "wafer_repair.npz"
-    repair.repair_map.save(ctx.files["repair_map"])
+    with atomic_write(ctx.files["repair_map"], "wb") as handle:
+        repair.repair_map.save(handle)
     ctx.report.heading("One sampled wafer (D0 = 0.1 cm^-2, alpha = 2) and its repair")
     ctx.report.image("wafer_map.png", f"{wafer.n_dead_sites} dead cores and {wafer.n_dead_links} dead links")
     summary = repair.summary()

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from yieldkit.outputs import atomic_write
+
 __all__ = ["Report"]
 
 _STYLE = """
@@ -48,7 +50,7 @@ class Report:
     def write(self, path: str | Path) -> Path:
         path = Path(path)
         body = "\n".join(self.parts)
-        path.write_text(f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(self.title)}</title>"
-                        f"<style>{_STYLE}</style></head>\n<body><h1>{html.escape(self.title)}</h1>\n{body}\n</body></html>\n",
-                        encoding="utf-8")
+        with atomic_write(path) as handle:
+            handle.write(f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(self.title)}</title>"
+                         f"<style>{_STYLE}</style></head>\n<body><h1>{html.escape(self.title)}</h1>\n{body}\n</body></html>\n")
         return path
