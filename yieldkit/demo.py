@@ -72,7 +72,8 @@ def run_yield_demo(ctx: DemoContext, n_wafers: int, progress: Callable[[int], No
     with atomic_write(ctx.files["yield_sweep"], newline="") as handle:
         table.to_csv(handle, index=False)
     refs = closed_form_references(design, np.geomspace(DEMO_D0[0], DEMO_D0[-1], 60), 2.0)
-    fig = plot_yield_curves(table, closed_form=refs)
+    own = (int(design.spares_per_row.min()), int(design.spares_per_row.max()))
+    fig = plot_yield_curves(table, closed_form=refs, design_spares=own)
     fig.axes[0].set_xscale("log")
     with atomic_path(out_dir / "yield_curves.png") as tmp:
         fig.savefig(tmp, dpi=120)

@@ -54,7 +54,7 @@ def emit(records: Records, fmt: str | None, *, table_columns: Sequence[str] | No
     fmt : {"json", "csv", "table"} or None
         None: a table on a terminal, JSON otherwise.
     table_columns : sequence of str, optional
-        The columns a table shows (those present); JSON and CSV show all.
+        The columns a table shows, in this order (those present); JSON and CSV show all.
 
     Examples
     --------
@@ -88,7 +88,7 @@ def emit(records: Records, fmt: str | None, *, table_columns: Sequence[str] | No
         for key in columns:
             click.echo(f"{key:<{width}}  {_cell(rows[0].get(key))}")
     else:
-        shown = [c for c in columns if c in table_columns] if table_columns is not None else columns
+        shown = [c for c in table_columns if c in columns] if table_columns is not None else columns
         _print_table(shown, rows)
         hidden = [c for c in columns if c not in shown]
         if hidden:

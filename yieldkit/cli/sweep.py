@@ -70,8 +70,9 @@ def sweep(design_name: str, model: DefectModel, d0_list: list[float], alpha_list
     if plot_path is not None:
         from yieldkit.plots import plot_yield_curves
 
+        own = (int(design.spares_per_row.min()), int(design.spares_per_row.max())) if spares is None else None
         with atomic_path(plot_path) as tmp:
-            plot_yield_curves(table).savefig(tmp, dpi=150)
+            plot_yield_curves(table, design_spares=own).savefig(tmp, dpi=150)
     if output is None:
         emit(table, fmt, table_columns=TABLE_COLUMNS)
         return
