@@ -37,7 +37,7 @@ DEMO_D0 = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 DEMO_ALPHAS: tuple[float | None, ...] = (None, 2.0)
 
 
-@dataclass
+@dataclass(repr=False)
 class DemoContext:
     """What every demo stage sees: the design, the output folder, the report, the files so far."""
 
@@ -48,9 +48,36 @@ class DemoContext:
     files: dict[str, Path] = field(default_factory=dict)
     wafer: DefectMap | None = None
 
+    def __repr__(self) -> str:
+        return f"DemoContext({self.design.name!r}, {str(self.out_dir)!r}, seed={self.seed}, {len(self.files)} files)"
+
 
 def closed_form_references(design: Design, d0s: np.ndarray, alpha: float) -> pd.DataFrame:
-    """Reference curves: no-redundancy NB and Poisson yields, and the row-spare product."""
+    """Reference curves: no-redundancy NB and Poisson yields, and the row-spare product.
+
+    Parameters
+    ----------
+    design : Design
+        The design whose silicon the curves describe.
+    d0s : ndarray
+        Defect densities [cm^-2].
+    alpha : float
+        Clustering of the negative-binomial curve [-].
+
+    Returns
+    -------
+    DataFrame
+        Columns ``d0_per_cm2`` [cm^-2], ``yield`` [-] and ``label``.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> refs = closed_form_references(load_design("small"), np.array([0.1, 1.0]), 2.0)
+    >>> y = refs[refs["d0_per_cm2"] == 0.1].set_index("label")["yield"]
+    >>> bool(y["no redundancy, Poisson"] < y["no redundancy, NB alpha=2"]
+    ...      < y["row spares, unlimited reach, Poisson closed form"])
+    True
+    """
     area = design.existing_area_cm2
     p_dead = site_failure_probability(d0s, design.site_area_mm2)
     curves = {
@@ -64,7 +91,27 @@ def closed_form_references(design: Design, d0s: np.ndarray, alpha: float) -> pd.
 
 def run_yield_demo(ctx: DemoContext, n_wafers: int, progress: Callable[[int], None] | None = None,
                    workers: int = 1) -> pd.DataFrame:
-    """Run the yield study, write its files into ``ctx.out_dir`` and add it to ``ctx.report``."""
+    """Run the yield study, write its files into ``ctx.out_dir`` and add it to ``ctx.report``.
+
+    Sweeps :data:`DEMO_D0` [cm^-2] x :data:`DEMO_ALPHAS` with ``n_wafers``
+    wafers per point and writes ``yield_sweep.csv`` and ``yield_curves.png``.
+
+    Parameters
+    ----------
+    ctx : DemoContext
+        Design, folder, seed and report.
+    n_wafers : int
+        Monte-Carlo wafers per point [-].
+    progress : callable, optional
+        Called with the wafers finished.
+    workers : int
+        Local worker processes.
+
+    Returns
+    -------
+    DataFrame
+        The sweep table (see :func:`yieldkit.sweep.sweep`).
+    """
     design, out_dir, seed, report = ctx.design, ctx.out_dir, ctx.seed, ctx.report
     base = DefectModel(d0_per_cm2=DEMO_D0[0])
     table = sweep(design, base, DEMO_D0, n_wafers, seed, alphas=DEMO_ALPHAS, progress=progress, workers=workers)
@@ -101,7 +148,21 @@ def run_yield_demo(ctx: DemoContext, n_wafers: int, progress: Callable[[int], No
 
 
 def run_repair_demo(ctx: DemoContext) -> None:
-    """Sample one wafer, draw it, plan and verify its repair, save the repair map."""
+    """Sample one wafer, draw it, plan and verify its repair, save the repair map.
+
+    The wafer has D0 = 0.1 cm^-2, alpha = 2 and 2 % of defects on links,
+    seed ``ctx.seed``; writes ``wafer_defects.json``, ``wafer_map.png`` and
+    ``wafer_repair.npz`` and records them in ``ctx.files``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from yieldkit.design import load_design
+    >>> ctx = DemoContext(load_design("small"), Path(tempfile.mkdtemp()), 3, Report("demo"))
+    >>> run_repair_demo(ctx)
+    >>> sorted(ctx.files), ctx.wafer.n_dead_sites > 0
+    (['repair_map', 'wafer_defects'], True)
+    """
     design = ctx.design
     wafer = sample_wafer(design, DefectModel(0.1, alpha=2.0, link_fraction=0.02), ctx.seed)
     ctx.wafer = wafer
@@ -125,7 +186,11 @@ def run_repair_demo(ctx: DemoContext) -> None:
 
 
 def run_plugin_stages(ctx: DemoContext) -> list[str]:
-    """Run the stages other packages register under ``yieldkit.demo``; return their names."""
+    """Run the stages other packages register under ``yieldkit.demo``, in name order; return their names.
+
+    Each stage is a callable taking the :class:`DemoContext`; it adds its
+    files to ``ctx.files`` and its section to ``ctx.report``.
+    """
     stages = sorted(entry_points(group="yieldkit.demo"), key=lambda ep: ep.name)
     for stage in stages:
         stage.load()(ctx)

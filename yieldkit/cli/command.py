@@ -28,7 +28,13 @@ class LibraryOption(click.Option):
 
 
 def option_name(param: click.Parameter) -> str:
-    """How the user spells ``param``: its long option (``--kill-probability``) or its metavar."""
+    """How the user spells ``param``: its long option (``--kill-probability``) or its metavar.
+
+    Examples
+    --------
+    >>> option_name(click.Option(["-o", "--output"]))
+    '--output'
+    """
     if isinstance(param, click.Option):
         longs = [o for o in param.opts if o.startswith("--")]
         return (longs or param.opts)[0]

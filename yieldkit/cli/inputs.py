@@ -25,6 +25,16 @@ def read_text(path: str, what: str) -> str:
         File name, or ``-``.
     what : str
         What the file should be ("a defect map"), for the message.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "w.json"
+    >>> _ = path.write_bytes(b"\\x89PNG\\xff")
+    >>> read_text(str(path), "a defect map")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    yieldkit.errors.InputError: ...w.json: not a defect map (not UTF-8 text)
     """
     name = "<stdin>" if path == "-" else path
     try:
@@ -38,5 +48,5 @@ def read_text(path: str, what: str) -> str:
 
 
 def read_defect_map(path: str) -> DefectMap:
-    """The defect map JSON at ``path`` (``-``: standard input)."""
+    """The defect map JSON at ``path`` (``-``: standard input); :class:`InputError` naming the file if it is not one."""
     return DefectMap.loads(read_text(path, "a defect map"), source="<stdin>" if path == "-" else path)

@@ -258,7 +258,32 @@ def output_option(help: str, *, required: bool = False, stdout: bool = False,  #
 
 
 def check_output(path: str, option: str, *, stdout: bool = False, suffixes: tuple[str, ...] = ()) -> None:
-    """Refuse an output path before any work: ``-`` where stdout is not allowed, a bad extension, a bad folder."""
+    """Refuse an output path before any work: ``-`` where stdout is not allowed, a bad extension, a bad folder.
+
+    Parameters
+    ----------
+    path : str
+        The file the user gave.
+    option : str
+        The option that gave it, named in the error (``--plot``).
+    stdout : bool
+        ``-`` (standard output) is allowed.
+    suffixes : tuple of str
+        Allowed extensions, lower case; empty: any.
+
+    Raises
+    ------
+    InputError
+        Naming ``option``.
+
+    Examples
+    --------
+    >>> check_output("-", "--output", stdout=True)
+    >>> check_output("w17.bmp", "--plot", suffixes=(".png", ".svg", ".pdf"))
+    Traceback (most recent call last):
+    ...
+    yieldkit.errors.InputError: --plot: w17.bmp: extension must be one of .png, .svg, .pdf
+    """
     if path == "-":
         if not stdout:
             raise InputError("'-' (standard output) is not possible here; give a file name", parameter=option)
@@ -280,7 +305,21 @@ def plot_option(help: str = "Also draw a picture to FILE (.png, .svg, .pdf).") -
 
 
 def check_output_folder(path: str, option: str) -> Path:
-    """Refuse a folder that cannot be created or written, before any work."""
+    """Refuse a folder that cannot be created or written, before any work.
+
+    The folder itself may not exist yet: its nearest existing ancestor must
+    be a writable folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_output_folder(tempfile.mkdtemp() + "/new/report", "--output").name
+    'report'
+    >>> check_output_folder("/etc/hostname/report", "--output")
+    Traceback (most recent call last):
+    ...
+    yieldkit.errors.InputError: --output: /etc/hostname/report: /etc/hostname is not a folder
+    """
     if not path:
         raise InputError("empty folder name", parameter=option)
     folder = Path(path)

@@ -37,7 +37,13 @@ def _plain(value: Any) -> Any:
 
 
 def resolve_format(fmt: str | None) -> str:
-    """The format to print: ``fmt`` as chosen, else a table on a terminal and JSON otherwise."""
+    """The format to print: ``fmt`` as chosen, else a table on a terminal and JSON otherwise.
+
+    Examples
+    --------
+    >>> resolve_format("csv")
+    'csv'
+    """
     if fmt is not None:
         return fmt
     return "table" if sys.stdout.isatty() else "json"
