@@ -268,3 +268,16 @@ def test_repair_that_fails_is_exit_1_with_one_line(tmp_path: Path) -> None:
     result = run("repair", "--design", "small", "--defects", "-", "-o", str(out), "--json", input=sample.stdout)
     assert result.exit_code == 1 and "not repairable" in one_error_line(result)
     assert json.loads(result.stdout)["output"] is None and not out.exists()
+
+
+def test_demo_checks_its_folder_before_the_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the demo ran before its folder was checked")
+
+    monkeypatch.setattr("yieldkit.cli.demo.run_yield_demo", never)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run("demo", "--design", "small", "-o", str(blocker / "demo"))
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert "--output" in line and "is not a folder" in line

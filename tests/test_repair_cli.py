@@ -112,3 +112,16 @@ def test_repair_block_scheme(tmp_path: Path) -> None:
     bad = run("repair", "--design", "small", "--scheme", "block", "--param", "b=4", "--param", "s=1", "--seed", "2",
               "-o", str(tmp_path / "x.npz"))
     assert bad.exit_code == 2 and "needs 64 rows x 80 columns" in bad.output and "Traceback" not in bad.output
+
+
+def test_plan_takes_the_defect_model_options_of_simulate() -> None:
+    base = ["plan", "--design", "small", "--d0", "0.3", "--target-yield", "0.9", "--wafers", "200", "--schemes", "none",
+            "--quiet", "--json"]
+    plain = json.loads(run(*base).output)[0]
+    assert plain["full_fabric_yield"] < 0.9 and not plain["reached"]
+    harmless = run(*base, "--kill-probability", "0", "--spatial", "thomas", "--cluster-size", "3")
+    assert harmless.exit_code == 0, harmless.output
+    row = json.loads(harmless.output)[0]
+    assert row["full_fabric_yield"] == 1.0 and row["reached"]  # no defect kills: no redundancy needed
+    refused = run(*base, "--radial-beta", "1")
+    assert refused.exit_code == 2 and "--spatial radial" in refused.output
