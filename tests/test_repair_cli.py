@@ -125,3 +125,12 @@ def test_plan_takes_the_defect_model_options_of_simulate() -> None:
     assert row["full_fabric_yield"] == 1.0 and row["reached"]  # no defect kills: no redundancy needed
     refused = run(*base, "--radial-beta", "1")
     assert refused.exit_code == 2 and "--spatial radial" in refused.output
+
+
+def test_plan_workers_do_not_change_the_result() -> None:
+    args = ["plan", "--design", "small", "--d0", "0.3", "--alpha", "2", "--target-yield", "0.9", "--wafers", "200",
+            "--schemes", "none,row-shift", "--quiet", "--json"]
+    one = run(*args)
+    two = run(*args, "--workers", "2")
+    assert one.exit_code == 0 and two.exit_code == 0, two.output
+    assert json.loads(one.output) == json.loads(two.output)

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 import click
 
 from yieldkit.cli.command import Command
-from yieldkit.cli.options import defect_model_options, design_option, format_options, quiet_option, seed_option, wafers_option
+from yieldkit.cli.options import (
+    defect_model_options,
+    design_option,
+    format_options,
+    quiet_option,
+    seed_option,
+    wafers_option,
+    workers_option,
+)
 from yieldkit.cli.output import emit, resolve_format
 from yieldkit.cli.progress import progress_bar
 from yieldkit.cli.types import Number
@@ -24,6 +34,25 @@ SCHEME_COLUMNS = ("scheme", "redundancy", "full_fabric_yield", "ci_low", "ci_hig
                   "area_overhead", "mean_logical_cores")
 COMPARISON_COLUMNS = ("product", "yield", "good_dies_per_wafer", "enabled_fraction_of_wafer", "units_enabled",
                       "units_built", "enabled_unit_share", "sellable_units_per_wafer")
+
+
+def _run(jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]], workers: int,
+         progress: Callable[[int], None] | None) -> list[Any]:
+    """Results of ``func(*args)`` for every job, in order; ``workers`` processes run them side by side."""
+    if workers == 1:
+        results = []
+        for func, args in jobs:
+            results.append(func(*args))
+            if progress is not None:
+                progress(1)
+        return results
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        futures = [pool.submit(func, *args) for func, args in jobs]
+        for future in as_completed(futures):
+            future.result()
+            if progress is not None:
+                progress(1)
+        return [future.result() for future in futures]
 
 
 def _scheme_names(text: str) -> tuple[str, ...]:
@@ -52,11 +81,12 @@ def _scheme_names(text: str) -> tuple[str, ...]:
               help="Units a sellable die needs.")
 @click.option("--unit-area-fraction", type=Number(0, 1), default=0.8, show_default=True,
               help="Fraction of the die area in the units [-].")
+@workers_option
 @quiet_option
 @format_options
 def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str, n_wafers: int, seed: int,
-         die_area_mm2: float, die_units: int, die_units_needed: int, unit_area_fraction: float, quiet: bool,
-         fmt: str | None) -> None:
+         die_area_mm2: float, die_units: int, die_units_needed: int, unit_area_fraction: float, workers: int,
+         quiet: bool, fmt: str | None) -> None:
     """Least redundancy per scheme reaching a target yield, and the die comparison.
 
     One row per scheme (kind "scheme"): the least redundancy level whose
@@ -69,6 +99,8 @@ def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str
     and the share of the units built that the product enables (logical
     cores of the existing sites; units needed of the die's units).
     --table shows the main columns of each kind; --json and --csv keep all.
+    --workers N sizes the schemes side by side (one scheme per process; the
+    result does not depend on N).
 
     \b
     Example:
@@ -81,17 +113,13 @@ def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str
     design = load_design(design_name)
     die = DieProduct(name=f"{die_area_mm2:g} mm^2 die, {die_units_needed} of {die_units} units", die_area_mm2=die_area_mm2,
                      units=die_units, units_needed=die_units_needed, unit_area_fraction=unit_area_fraction)
-    sized: list[dict[str, Any]] = []
-    with progress_bar(len(names) + 1, quiet, label="sizing") as progress:
-        for name in names:
-            sized.extend({"kind": "scheme", **row} for row in size_redundancy(design, model, target_yield, n_wafers,
-                                                                              seed, (name,)))
-            if progress is not None:
-                progress(1)
-        wafer = {"kind": "comparison", **wafer_scale_row(design, model, n_wafers, seed),
-                 **enabled_units(design.logical_cores, design.existing_sites)}
-        if progress is not None:
-            progress(1)
+    jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [
+        (size_redundancy, (design, model, target_yield, n_wafers, seed, (name,))) for name in names]
+    jobs.append((wafer_scale_row, (design, model, n_wafers, seed)))
+    with progress_bar(len(jobs), quiet, label="sizing") as progress:
+        *per_scheme, wafer_row = _run(jobs, workers, progress)
+    sized = [{"kind": "scheme", **row} for rows in per_scheme for row in rows]
+    wafer = {"kind": "comparison", **wafer_row, **enabled_units(design.logical_cores, design.existing_sites)}
     dies = [{"kind": "comparison", **row} for row in die_comparison(model.d0_per_cm2, model.alpha, die,
                                                                     design.wafer_diameter_mm, design.edge_exclusion_mm)]
     if resolve_format(fmt) == "table":
