@@ -19,7 +19,7 @@ import click
 from yieldkit.cli.command import Group
 from yieldkit.cli.inputs import INPUT_FILE
 from yieldkit.cli.options import design_option, format_options, output_option, plot_option
-from yieldkit.cli.output import emit
+from yieldkit.cli.output import emit, resolve_format
 from yieldkit.errors import Failure, InputError
 from yieldkit.outputs import atomic_path, atomic_write
 
@@ -37,6 +37,7 @@ def _write_image(path: str, data: bytes) -> None:
 
 
 def _load_repair_map(path: str) -> Any:
+    """The repair map at ``path`` (``-``: standard input)."""
     from yieldkit.repair_map import RepairMap
 
     if path == "-":
@@ -45,6 +46,7 @@ def _load_repair_map(path: str) -> Any:
 
 
 def _parse_meta(items: tuple[str, ...]) -> dict[str, Any]:
+    """``--meta KEY=VALUE`` items; a VALUE is parsed as JSON when it can be."""
     meta: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -57,13 +59,14 @@ def _parse_meta(items: tuple[str, ...]) -> dict[str, Any]:
     return meta
 
 
-def _read(path: str, public_key: bytes | None = None) -> Any:
+def _read(path: str) -> Any:
+    """The parsed image at ``path``; a malformed one is an :class:`InputError` naming the file."""
     from firmware_map.errors import ImageError
     from firmware_map.image import parse_image, read_image_bytes
 
     data = read_image_bytes(path)
     try:
-        return parse_image(data, public_key=public_key)
+        return parse_image(data)
     except ImageError as exc:
         raise InputError(f"{path}: {exc}") from None
 
@@ -107,10 +110,8 @@ def build(repair_map: str, output: str, sign_key: str | None, wafer_id: str, met
     from firmware_map.image import build_image, parse_image
     from firmware_map.inspection import summarize
     from firmware_map.signing import load_private_key
-
-    from yieldkit.design import load_design
-
     from firmware_map.verify import preset_for
+    from yieldkit.design import load_design
 
     rm = _load_repair_map(repair_map)
     key = load_private_key(sign_key) if sign_key else None
@@ -160,10 +161,9 @@ def verify(image: str, defects: str | None, pubkey: str | None, design_name: str
     from yieldkit.design import load_design
 
     from firmware_map.image import read_image_bytes
-    from firmware_map.signing import load_public_key
     from firmware_map.verify import verify_image
 
-    key = _public_key(pubkey, load_public_key) if pubkey else None
+    key = _public_key(pubkey) if pubkey else None
     defect_map = read_defect_map(defects) if defects else None
     design = load_design(design_name) if design_name else None
     data = read_image_bytes(image)
@@ -180,12 +180,14 @@ def verify(image: str, defects: str | None, pubkey: str | None, design_name: str
         raise Failure(f"{image}: {report.error_line()}")
 
 
-def _public_key(text: str, load: Any) -> bytes:
+def _public_key(text: str) -> bytes:
     """The public key of ``--pubkey``; a private key file is refused (it must never be handed around)."""
+    from firmware_map.signing import load_public_key
+
     path = Path(text)
     if path.is_file() and b"PRIVATE KEY" in path.read_bytes()[:200]:
         raise InputError(f"{text}: is a private key; give the public key (e.g. {text}.pub)", parameter="--pubkey")
-    return load(text)
+    return load_public_key(text)
 
 
 @firmware.command("inspect")
@@ -229,7 +231,7 @@ def diff(old: str, new: str, limit: int, fmt: str | None) -> None:
     from firmware_map.inspection import diff_images, diff_records
 
     result = diff_images(_read(old), _read(new), limit=limit)
-    if fmt in ("csv", "table"):
+    if resolve_format(fmt) in ("csv", "table"):
         emit(diff_records(result), fmt)
     else:
         emit(result, fmt)
