@@ -12,15 +12,23 @@ import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["emit", "resolve_format"]
 
-Records = Mapping[str, Any] | Sequence[Mapping[str, Any]] | pd.DataFrame
+Records = "Mapping[str, Any] | Sequence[Mapping[str, Any]] | pd.DataFrame"
+
+
+def _is_frame(records: Any) -> bool:
+    """Whether ``records`` is a DataFrame, without importing pandas (slow) when nothing has."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(records, pandas.DataFrame)
 
 
 def _plain(value: Any) -> Any:
@@ -64,6 +72,7 @@ def emit(records: Records, fmt: str | None, *, table_columns: Sequence[str] | No
 
     Examples
     --------
+    >>> import pandas as pd
     >>> emit(pd.DataFrame(columns=["fault_class", "count"]), "csv")
     fault_class,count
     >>> emit([{"a": 1, "b": 2.5}], "table", table_columns=["b"])
@@ -74,7 +83,7 @@ def emit(records: Records, fmt: str | None, *, table_columns: Sequence[str] | No
     """
     fmt = resolve_format(fmt)
     single = isinstance(records, Mapping)
-    if isinstance(records, pd.DataFrame):
+    if _is_frame(records):
         columns = [str(c) for c in records.columns]
         rows = [_plain(r) for r in records.to_dict(orient="records")]
     else:
