@@ -27,7 +27,8 @@ from yieldkit.outputs import check_output_path
 
 __all__ = [
     "design_option", "defect_model_options", "wafers_option", "seed_option", "workers_option", "scheduler_option",
-    "confidence_option", "quiet_option", "format_options", "output_option", "plot_option", "check_output_folder",
+    "confidence_option", "quiet_option", "format_options", "output_option", "plot_option", "check_output",
+    "check_output_folder",
     "given", "given_model_options",
 ]
 
