@@ -281,3 +281,27 @@ def test_demo_checks_its_folder_before_the_work(tmp_path: Path, monkeypatch: pyt
     assert result.exit_code == 2
     line = one_error_line(result)
     assert "--output" in line and "is not a folder" in line
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_plan_shows_progress_on_a_terminal_unless_quiet(quiet: bool, tmp_path: Path) -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    args = [YIELDKIT, "plan", "--design", "small", "--d0", "0.3", "--wafers", "200", "--schemes", "none", "--json"]
+    process = subprocess.Popen(args + (["--quiet"] if quiet else []), stdout=subprocess.PIPE, stderr=follower,
+                               cwd=tmp_path)
+    os.close(follower)
+    out, _ = process.communicate(timeout=120)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert process.returncode == 0 and json.loads(out)
+    assert (b"sizing" in seen) != quiet, seen
