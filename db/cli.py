@@ -16,7 +16,10 @@ from db.engine import ENV_VAR, make_engine
 from db.export import FORMATS, export_table
 from db.migrate import SchemaRevisionError, check_schema, current, upgrade
 from db.queries import failures_per_hour, pareto, table_counts
-from yieldkit.cliutil import emit, output_options
+from yieldkit.cli.command import Group
+from yieldkit.cli.options import format_options, output_option
+from yieldkit.cli.output import emit
+from yieldkit.cli.types import Number
 
 __all__ = ["db"]
 
@@ -28,7 +31,7 @@ def db_option(func):
     return click.option("--db", "db_url", metavar="URL", envvar=ENV_VAR, default=None, help=_DB_HELP)(func)
 
 
-@click.group()
+@click.group(cls=Group)
 def db() -> None:
     """Database: schema migrations, statistics, analyst queries and table export.
 
@@ -42,7 +45,7 @@ def db() -> None:
 @db.command("upgrade")
 @db_option
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
-@output_options
+@format_options
 def upgrade_cmd(db_url: str | None, revision: str, fmt: str | None) -> None:
     """Create the database if needed and migrate it to the newest schema.
 
@@ -58,7 +61,7 @@ def upgrade_cmd(db_url: str | None, revision: str, fmt: str | None) -> None:
 
 @db.command("current")
 @db_option
-@output_options
+@format_options
 def current_cmd(db_url: str | None, fmt: str | None) -> None:
     """Show the database's schema revision and the newest one this code knows.
 
@@ -77,7 +80,7 @@ def current_cmd(db_url: str | None, fmt: str | None) -> None:
 
 @db.command("stats")
 @db_option
-@output_options
+@format_options
 def stats_cmd(db_url: str | None, fmt: str | None) -> None:
     """Row count of every table.
 
@@ -87,7 +90,7 @@ def stats_cmd(db_url: str | None, fmt: str | None) -> None:
     """
     engine = _reader(db_url)
     try:
-        emit(table_counts(engine).to_dict(orient="records"), fmt)
+        emit(table_counts(engine), fmt)
     finally:
         engine.dispose()
 
@@ -99,8 +102,8 @@ def filter_options(func):
         click.option("--wafer", multiple=True, help="Wafer serial (repeatable)."),
         click.option("--campaign", multiple=True, help="Campaign name (repeatable)."),
         click.option("--class", "fault_class", multiple=True, help="Fault class value, e.g. sram (repeatable)."),
-        click.option("--start-h", type=float, default=None, help="Window start, burn-in hours (inclusive)."),
-        click.option("--end-h", type=float, default=None, help="Window end, burn-in hours (exclusive)."),
+        click.option("--start-h", type=Number(), default=None, help="Window start, burn-in hours (inclusive) [h]."),
+        click.option("--end-h", type=Number(), default=None, help="Window end, burn-in hours (exclusive) [h]."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -125,7 +128,7 @@ def _reader(db_url: str | None):
 @db.command("pareto")
 @db_option
 @filter_options
-@output_options
+@format_options
 def pareto_cmd(db_url, lot, wafer, campaign, fault_class, start_h, end_h, fmt) -> None:
     """Pareto of fault classes: count, share, cumulative share.
 
@@ -135,18 +138,17 @@ def pareto_cmd(db_url, lot, wafer, campaign, fault_class, start_h, end_h, fmt) -
     """
     engine = _reader(db_url)
     try:
-        frame = pareto(engine, **_filters(lot, wafer, campaign, fault_class, start_h, end_h))
-        emit(frame.to_dict(orient="records"), fmt)
+        emit(pareto(engine, **_filters(lot, wafer, campaign, fault_class, start_h, end_h)), fmt)
     finally:
         engine.dispose()
 
 
 @db.command("failures")
 @db_option
-@click.option("--bin-h", type=float, default=1.0, show_default=True, help="Bin width [h].")
+@click.option("--bin-h", type=Number(min=0, min_open=True), default=1.0, show_default=True, help="Bin width [h].")
 @click.option("--by-class", is_flag=True, help="One row per (bin, fault class).")
 @filter_options
-@output_options
+@format_options
 def failures_cmd(db_url, bin_h, by_class, lot, wafer, campaign, fault_class, start_h, end_h, fmt) -> None:
     """Failures per burn-in time bin (for hazard / bathtub plots).
 
@@ -154,13 +156,11 @@ def failures_cmd(db_url, bin_h, by_class, lot, wafer, campaign, fault_class, sta
     Example:
       yieldkit db failures --db sqlite:///burnin.db --bin-h 4 --campaign htol-125C --csv
     """
-    if not bin_h > 0:
-        raise click.BadParameter(f"must be > 0, got {bin_h}", param_hint="--bin-h")
     engine = _reader(db_url)
     try:
         frame = failures_per_hour(engine, bin_h=bin_h, by_class=by_class,
                                   **_filters(lot, wafer, campaign, fault_class, start_h, end_h))
-        emit(frame.to_dict(orient="records"), fmt)
+        emit(frame, fmt)
     finally:
         engine.dispose()
 
@@ -170,7 +170,7 @@ def failures_cmd(db_url, bin_h, by_class, lot, wafer, campaign, fault_class, sta
 @click.option("--table", "table", required=True, help="Table to export (see 'yieldkit db stats').")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="Output format.")
-@click.option("-o", "--output", default="-", show_default=True, help="Output file, or - for stdout.")
+@output_option("Output file, or - for standard output.", stdout=True, default="-")
 def export_cmd(db_url: str | None, table: str, fmt: str, output: str) -> None:
     """Export one table as CSV or Parquet.
 

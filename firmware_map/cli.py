@@ -10,41 +10,34 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
-from yieldkit.cliutil import emit, output_options
-from yieldkit.errors import InputError
+from yieldkit.cli.command import Group
+from yieldkit.cli.inputs import INPUT_FILE
+from yieldkit.cli.options import design_option, format_options, output_option, plot_option
+from yieldkit.cli.output import emit, resolve_format
+from yieldkit.errors import Failure, InputError
+from yieldkit.outputs import atomic_path, atomic_write
 
 __all__ = ["firmware"]
 
 
-def _write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, so a reader never sees half an image."""
+def _write_image(path: str, data: bytes) -> None:
+    """Write the image to ``path`` whole or not at all (``-``: standard output)."""
     if path == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            fp.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as handle:
+        handle.write(data)
 
 
 def _load_repair_map(path: str) -> Any:
+    """The repair map at ``path`` (``-``: standard input)."""
     from yieldkit.repair_map import RepairMap
 
     if path == "-":
@@ -53,6 +46,7 @@ def _load_repair_map(path: str) -> Any:
 
 
 def _parse_meta(items: tuple[str, ...]) -> dict[str, Any]:
+    """``--meta KEY=VALUE`` items; a VALUE is parsed as JSON when it can be."""
     meta: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -65,18 +59,19 @@ def _parse_meta(items: tuple[str, ...]) -> dict[str, Any]:
     return meta
 
 
-def _read(path: str, public_key: bytes | None = None) -> Any:
+def _read(path: str) -> Any:
+    """The parsed image at ``path``; a malformed one is an :class:`InputError` naming the file."""
     from firmware_map.errors import ImageError
     from firmware_map.image import parse_image, read_image_bytes
 
     data = read_image_bytes(path)
     try:
-        return parse_image(data, public_key=public_key)
+        return parse_image(data)
     except ImageError as exc:
         raise InputError(f"{path}: {exc}") from None
 
 
-@click.group()
+@click.group(cls=Group)
 def firmware() -> None:
     """Fabric images: the deterministic, signed binary the wafer firmware loads.
 
@@ -89,17 +84,18 @@ def firmware() -> None:
 
 
 @firmware.command("build")
-@click.argument("repair_map", metavar="REPAIR_MAP")
-@click.option("-o", "--output", required=True, metavar="IMAGE", help="Image file to write ('-' for stdout).")
-@click.option("--sign-key", metavar="KEY", help="Ed25519 private key (PEM) to sign the image with.")
+@click.argument("repair_map", metavar="REPAIR_MAP", type=INPUT_FILE)
+@output_option("Image file to write ('-' for standard output).", required=True, stdout=True)
+@click.option("--sign-key", metavar="KEY", type=click.Path(exists=True, dir_okay=False),
+              help="Ed25519 private key (PEM) to sign the image with.")
 @click.option("--wafer-id", default="", show_default=False, help="Wafer id stored in the header (at most 32 bytes).")
 @click.option("--meta", "meta", multiple=True, metavar="KEY=VALUE",
               help="Extra metadata (repeatable; VALUE parsed as JSON when it can be), e.g. --meta built_at=2026-01-02.")
-@click.option("--design", "design_name", metavar="NAME|FILE",
-              help="Design of the wafer, for its absent edge sites (default: the preset the map names, if its fingerprint matches).")
+@design_option(None, help="Design of the wafer, for its absent edge sites (default: the preset the map names, "
+                          "if its fingerprint matches).")
 @click.option("--check/--no-check", default=True, show_default=True,
               help="Refuse to build when the repair map breaks an invariant (yieldkit.verify).")
-@output_options
+@format_options
 def build(repair_map: str, output: str, sign_key: str | None, wafer_id: str, meta: tuple[str, ...],
           design_name: str | None, check: bool, fmt: str | None) -> None:
     """Build the fabric image of a repair map (.npz) and print its size and digest.
@@ -114,14 +110,15 @@ def build(repair_map: str, output: str, sign_key: str | None, wafer_id: str, met
     from firmware_map.image import build_image, parse_image
     from firmware_map.inspection import summarize
     from firmware_map.signing import load_private_key
-
-    from yieldkit.design import load_design
-
     from firmware_map.verify import preset_for
+    from yieldkit.design import load_design
 
     rm = _load_repair_map(repair_map)
     key = load_private_key(sign_key) if sign_key else None
     design = load_design(design_name) if design_name else preset_for(rm.design, rm.design_fingerprint)
+    if design is not None and (design.rows, design.cols) != (rm.physical_rows, rm.physical_cols):
+        raise InputError(f"design '{design.name}' is {design.rows}x{design.cols} sites, the repair map {repair_map} "
+                         f"is for {rm.physical_rows}x{rm.physical_cols}", parameter="--design")
     if check:
         from yieldkit.verify import verify_repair_map
 
@@ -129,10 +126,10 @@ def build(repair_map: str, output: str, sign_key: str | None, wafer_id: str, met
         if violations:
             v = violations[0]
             where = f" at logical {tuple(v.logical)}" if v.logical is not None else ""
-            raise click.ClickException(f"repair map breaks invariant {v.invariant}{where}: {v.message} "
-                                       f"({len(violations)} violations; --no-check builds anyway)")
+            raise Failure(f"repair map breaks invariant {v.invariant}{where}: {v.message} "
+                          f"({len(violations)} violations; --no-check builds anyway)")
     data = build_image(rm, wafer_id=wafer_id, metadata=_parse_meta(meta), signing_key=key, design=design)
-    _write_atomic(output, data)
+    _write_image(output, data)
     if output == "-":
         return
     s = summarize(parse_image(data))
@@ -143,12 +140,12 @@ def build(repair_map: str, output: str, sign_key: str | None, wafer_id: str, met
 
 
 @firmware.command("verify")
-@click.argument("image", metavar="IMAGE")
-@click.option("--defects", metavar="FILE", help="Defect map (JSON) the image must avoid: no logical core on its dead sites.")
-@click.option("--pubkey", metavar="KEY", help="Ed25519 public key (PEM or 64 hex digits) the image must be signed with.")
-@click.option("--design", "design_name", metavar="NAME|FILE",
-              help="Design to check against (default: the preset named in the image, if its fingerprint matches).")
-@output_options
+@click.argument("image", metavar="IMAGE", type=INPUT_FILE)
+@click.option("--defects", metavar="FILE", type=INPUT_FILE,
+              help="Defect map (JSON) the image must avoid: no logical core on its dead sites.")
+@click.option("--pubkey", metavar="KEY", help="Ed25519 public key (PEM file or 64 hex digits) the image must be signed with.")
+@design_option(None, help="Design to check against (default: the preset named in the image, if its fingerprint matches).")
+@format_options
 def verify(image: str, defects: str | None, pubkey: str | None, design_name: str | None, fmt: str | None) -> None:
     """Check structure, CRCs, digest, signature, router entries and every repair-map invariant.
 
@@ -160,28 +157,43 @@ def verify(image: str, defects: str | None, pubkey: str | None, design_name: str
     Example:
       yieldkit firmware verify w17.fabimg --defects w17.burnin.json --pubkey fab.key.pub --json
     """
-    from yieldkit.defect_map import DefectMap
+    from yieldkit.cli.inputs import read_defect_map
     from yieldkit.design import load_design
 
     from firmware_map.image import read_image_bytes
-    from firmware_map.signing import load_public_key
     from firmware_map.verify import verify_image
 
-    key = load_public_key(pubkey) if pubkey else None
-    defect_map = DefectMap.load(defects) if defects else None
+    key = _public_key(pubkey) if pubkey else None
+    defect_map = read_defect_map(defects) if defects else None
     design = load_design(design_name) if design_name else None
-    report = verify_image(read_image_bytes(image), defects=defect_map, public_key=key, design=design)
+    data = read_image_bytes(image)
+    report = verify_image(data, defects=defect_map, public_key=key, design=design)
+    failed, parsed = report.failed, report.image
+    if defect_map is not None and failed is not None and failed.check == "defects" and parsed is not None \
+            and (defect_map.rows, defect_map.cols) != (parsed.physical_rows, parsed.physical_cols):
+        raise InputError(f"{defects}: the defect map is {defect_map.rows}x{defect_map.cols} sites, the image "
+                         f"{image} {parsed.physical_rows}x{parsed.physical_cols}: not the same wafer")
     emit({"image": image, **report.as_dict()}, fmt)
     if report.exit_code == 2:
         raise InputError(f"{image}: {report.error_line()}")
     if report.exit_code == 1:
-        raise click.ClickException(f"{image}: {report.error_line()}")
+        raise Failure(f"{image}: {report.error_line()}")
+
+
+def _public_key(text: str) -> bytes:
+    """The public key of ``--pubkey``; a private key file is refused (it must never be handed around)."""
+    from firmware_map.signing import load_public_key
+
+    path = Path(text)
+    if path.is_file() and b"PRIVATE KEY" in path.read_bytes()[:200]:
+        raise InputError(f"{text}: is a private key; give the public key (e.g. {text}.pub)", parameter="--pubkey")
+    return load_public_key(text)
 
 
 @firmware.command("inspect")
-@click.argument("image", metavar="IMAGE")
-@click.option("--plot", "plot_path", metavar="FILE.png", help="Also draw the physical grid: in place, spare used, bypassed, dead.")
-@output_options
+@click.argument("image", metavar="IMAGE", type=INPUT_FILE)
+@plot_option("Also draw the physical grid to FILE (.png, .svg, .pdf): in place, spare used, bypassed, dead.")
+@format_options
 def inspect_(image: str, plot_path: str | None, fmt: str | None) -> None:
     """Print an image's header fields, section sizes and counts of mapped-out cores.
 
@@ -195,21 +207,18 @@ def inspect_(image: str, plot_path: str | None, fmt: str | None) -> None:
     parsed = _read(image)
     summary = summarize(parsed)
     if plot_path:
-        fig = plot_image(parsed)
-        try:
-            fig.savefig(plot_path, dpi=150)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{plot_path}: cannot write the plot ({exc})") from None
+        with atomic_path(plot_path) as tmp:
+            plot_image(parsed).savefig(tmp, dpi=150)
         summary["plot"] = plot_path
     emit(summary, fmt)
 
 
 @firmware.command("diff")
-@click.argument("old", metavar="OLD")
-@click.argument("new", metavar="NEW")
+@click.argument("old", metavar="OLD", type=INPUT_FILE)
+@click.argument("new", metavar="NEW", type=INPUT_FILE)
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(0),
               help="Most entries listed per kind of change (counts are always complete).")
-@output_options
+@format_options
 def diff(old: str, new: str, limit: int, fmt: str | None) -> None:
     """What loading NEW instead of OLD changes: cores mapped out, cores moved, router entries.
 
@@ -222,15 +231,15 @@ def diff(old: str, new: str, limit: int, fmt: str | None) -> None:
     from firmware_map.inspection import diff_images, diff_records
 
     result = diff_images(_read(old), _read(new), limit=limit)
-    if fmt in ("csv", "table"):
+    if resolve_format(fmt) in ("csv", "table"):
         emit(diff_records(result), fmt)
     else:
         emit(result, fmt)
 
 
 @firmware.command("keygen")
-@click.option("-o", "--output", required=True, metavar="KEY", help="Private key file to create (KEY.pub is written next to it).")
-@output_options
+@output_option("Private key file to create (mode 0600; FILE.pub is written next to it).", required=True)
+@format_options
 def keygen(output: str, fmt: str | None) -> None:
     """Create an Ed25519 signing key (PEM, mode 0600) and its public key KEY.pub.
 

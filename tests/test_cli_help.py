@@ -49,3 +49,29 @@ def test_readme_documents_the_command(path: tuple[str, ...]) -> None:
 def test_version() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0 and "yieldkit" in result.output
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = cli
+    ctx = click.Context(cli)
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.get_command(ctx, name)
+        ctx = click.Context(command, parent=ctx)
+    return command
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_float_option_refuses_nan(path: tuple[str, ...]) -> None:
+    from yieldkit.cli.types import Number
+
+    for param in _command(path).params:
+        if isinstance(param.type, click.types.FloatParamType):
+            assert isinstance(param.type, Number), f"{' '.join(path)} {param.opts}: a float option that accepts NaN"
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_output_option_is_the_shared_one(path: tuple[str, ...]) -> None:
+    opts = {opt: param for param in _command(path).params for opt in getattr(param, "opts", [])}
+    if "--output" in opts or "--out" in opts:
+        assert "-o" in opts and "--output" in opts and opts["--out"].hidden, f"{' '.join(path)}: -o/--output, hidden --out"

@@ -64,7 +64,7 @@ def test_simulate_workers_do_not_change_the_result() -> None:
     (["simulate", "--d0", "0.1", "--alpha", "0"], "--alpha"),
     (["simulate", "--d0", "0.1", "--wafers", "0"], "--wafers"),
     (["simulate", "--d0", "0.1", "--design", "nowhere"], "no design 'nowhere'"),
-    (["simulate", "--d0", "0.1", "--kill-probability", "2"], "kill_probability"),
+    (["simulate", "--d0", "0.1", "--kill-probability", "2"], "--kill-probability"),
     (["simulate", "--d0", "0.1", "--spatial", "spiral"], "--spatial"),
     (["simulate"], "--d0"),
     (["sweep", "--d0", "a,b"], "--d0"),
@@ -136,7 +136,7 @@ def test_defects_show_rejects_a_map_of_another_design(tmp_path: Path) -> None:
 
 def test_demo_writes_a_report(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    result = run("demo", "--design", "small", "--wafers", "200", "--out", str(out), "--quiet")
+    result = run("demo", "--design", "small", "--wafers", "200", "-o", str(out), "--quiet")
     assert result.exit_code == 0, result.output
     report = out / "report.html"
     assert str(report.resolve()) in result.output
@@ -174,14 +174,14 @@ def test_an_unwritable_output_path_is_one_line_and_exit_2(tmp_path: Path) -> Non
 ])
 def test_repair_rejects_bad_scheme_parameters(tmp_path: Path, param: str, message: str) -> None:
     out = tmp_path / "r.npz"
-    result = run("repair", "--design", "small", "--seed", "5", "--param", param, "--out", str(out))
+    result = run("repair", "--design", "small", "--seed", "5", "--param", param, "-o", str(out))
     assert result.exit_code == 2 and message in result.output, result.output
     assert not out.exists()
 
 
 def test_repair_writes_the_file_name_it_was_given(tmp_path: Path) -> None:
     out = tmp_path / "wafer.map"
-    result = run("repair", "--design", "small", "--seed", "5", "--out", str(out), "--json")
+    result = run("repair", "--design", "small", "--seed", "5", "-o", str(out), "--json")
     assert result.exit_code == 0, result.output
     assert out.is_file() and not (tmp_path / "wafer.map.npz").exists()
     assert run("firmware", "build", str(out), "-o", str(tmp_path / "w.fabimg")).exit_code == 0

@@ -198,3 +198,30 @@ def test_every_command_has_help_with_example_and_readme_entry():
         result = run(command, "--help")
         assert result.exit_code == 0 and "Example" in result.output and "--db" in result.output
         assert f"yieldkit db {command}" in readme
+
+
+@pytest.mark.parametrize(("command", "header"), [
+    (["pareto"], "fault_class,count,share,cumulative_share"),
+    (["failures", "--by-class"], "fault_class"),
+])
+def test_an_empty_result_still_prints_the_csv_header(db_url, command, header):
+    result = run(*command, "--db", db_url, "--csv")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and header in lines[0]
+
+
+@pytest.mark.parametrize("option", ["--start-h", "--end-h", "--bin-h"])
+def test_nan_hours_are_refused(tmp_path, option):
+    path = tmp_path / "x.db"
+    command = "failures" if option == "--bin-h" else "pareto"
+    result = run(command, "--db", f"sqlite:///{path}", option, "nan")
+    assert result.exit_code == 2 and option in error_line(result)
+    assert not path.exists()
+
+
+def test_export_checks_the_output_path_before_reading(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert run("upgrade", "--db", url).exit_code == 0
+    result = run("export", "--db", url, "--table", "lots", "-o", str(tmp_path))
+    assert result.exit_code == 2 and "--output" in error_line(result) and "is a directory" in error_line(result)

@@ -20,7 +20,7 @@ def run(*args: str, input: str | None = None):  # noqa: ANN201
 
 def test_repair_seed_writes_a_verified_map(tmp_path: Path) -> None:
     out = tmp_path / "w.npz"
-    result = run("repair", "--design", "small", "--seed", "4", "--d0", "0.2", "--out", str(out), "--json")
+    result = run("repair", "--design", "small", "--seed", "4", "--d0", "0.2", "-o", str(out), "--json")
     assert result.exit_code == 0, result.output
     record = json.loads(result.output)
     for key in ("repairable", "logical_rows", "logical_cols", "dead_cores", "dead_links", "max_detour", "algorithm"):
@@ -36,9 +36,9 @@ def test_repair_from_stdin_and_degraded(tmp_path: Path) -> None:
     text = sample.stdout if hasattr(sample, "stdout") else sample.output
     text = text[text.index("{"):text.rindex("}") + 1]
     out = tmp_path / "d.npz"
-    strict = run("repair", "--design", "small", "--defects", "-", "--out", str(out), "--json", input=text)
+    strict = run("repair", "--design", "small", "--defects", "-", "-o", str(out), "--json", input=text)
     assert strict.exit_code == 1 and not out.exists()
-    degraded = run("repair", "--design", "small", "--defects", "-", "--out", str(out), "--allow-degraded", "--json",
+    degraded = run("repair", "--design", "small", "--defects", "-", "-o", str(out), "--allow-degraded", "--json",
                    input=text)
     assert degraded.exit_code == 0, degraded.output
     record = json.loads(degraded.output)
@@ -71,7 +71,7 @@ def test_bad_input_one_line_exit_2(tmp_path: Path, args: list[str], message: str
             resolved.append(str(path))
         else:
             resolved.append(a)
-    result = run("repair", "--design", "small", *resolved, "--out", str(tmp_path / "o.npz"))
+    result = run("repair", "--design", "small", *resolved, "-o", str(tmp_path / "o.npz"))
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error:") and message in lines[0], result.output
@@ -101,7 +101,7 @@ def test_plan_bad_scheme() -> None:
 def test_repair_block_scheme(tmp_path: Path) -> None:
     out = tmp_path / "b.npz"
     result = run("repair", "--design", "small", "--scheme", "block", "--param", "b=4", "--param", "s=0", "--seed", "2",
-                 "--d0", "0.05", "--out", str(out), "--allow-degraded", "--json")
+                 "--d0", "0.05", "-o", str(out), "--allow-degraded", "--json")
     assert result.exit_code == 0, result.output
     record = json.loads(result.output)
     assert record["algorithm"].startswith("block/rank")
@@ -110,5 +110,27 @@ def test_repair_block_scheme(tmp_path: Path) -> None:
 
     assert verify_repair_map(RepairMap.load(out), with_scheme(design, "block", {"b": 4, "s": 0})) == []
     bad = run("repair", "--design", "small", "--scheme", "block", "--param", "b=4", "--param", "s=1", "--seed", "2",
-              "--out", str(tmp_path / "x.npz"))
+              "-o", str(tmp_path / "x.npz"))
     assert bad.exit_code == 2 and "needs 64 rows x 80 columns" in bad.output and "Traceback" not in bad.output
+
+
+def test_plan_takes_the_defect_model_options_of_simulate() -> None:
+    base = ["plan", "--design", "small", "--d0", "0.3", "--target-yield", "0.9", "--wafers", "200", "--schemes", "none",
+            "--quiet", "--json"]
+    plain = json.loads(run(*base).output)[0]
+    assert plain["full_fabric_yield"] < 0.9 and not plain["reached"]
+    harmless = run(*base, "--kill-probability", "0", "--spatial", "thomas", "--cluster-size", "3")
+    assert harmless.exit_code == 0, harmless.output
+    row = json.loads(harmless.output)[0]
+    assert row["full_fabric_yield"] == 1.0 and row["reached"]  # no defect kills: no redundancy needed
+    refused = run(*base, "--radial-beta", "1")
+    assert refused.exit_code == 2 and "--spatial radial" in refused.output
+
+
+def test_plan_workers_do_not_change_the_result() -> None:
+    args = ["plan", "--design", "small", "--d0", "0.3", "--alpha", "2", "--target-yield", "0.9", "--wafers", "200",
+            "--schemes", "none,row-shift", "--quiet", "--json"]
+    one = run(*args)
+    two = run(*args, "--workers", "2")
+    assert one.exit_code == 0 and two.exit_code == 0, two.output
+    assert json.loads(one.output) == json.loads(two.output)

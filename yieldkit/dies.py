@@ -16,7 +16,7 @@ from scipy import special, stats
 
 from yieldkit.models import negative_binomial_yield, poisson_yield
 
-__all__ = ["gross_dies_per_wafer", "die_yield_with_units", "DieProduct", "die_comparison"]
+__all__ = ["gross_dies_per_wafer", "die_yield_with_units", "DieProduct", "die_comparison", "enabled_units"]
 
 
 def gross_dies_per_wafer(die_area_mm2: float, wafer_diameter_mm: float = 300.0, edge_exclusion_mm: float = 3.0) -> float:
@@ -88,6 +88,34 @@ def die_yield_with_units(d0_per_cm2: float, die_area_mm2: float, alpha: float | 
     return float(np.sum(w * given(mu / alpha * x)) / special.gamma(alpha))
 
 
+def enabled_units(enabled: int, built: int) -> dict[str, Any]:
+    """The figure the industry quotes: how many of the units (cores, SMs) built are enabled in the product.
+
+    Parameters
+    ----------
+    enabled : int
+        Units the product presents [-]: logical cores of a wafer-scale
+        fabric, units a sellable die needs.
+    built : int
+        Units built [-]: existing core sites of the wafer, units on the die.
+
+    Returns
+    -------
+    dict
+        ``units_enabled``, ``units_built`` and ``enabled_unit_share`` [-].
+
+    Examples
+    --------
+    >>> enabled_units(132, 144)["enabled_unit_share"]
+    0.9166666666666666
+    >>> round(enabled_units(893_064, 969_712)["enabled_unit_share"], 3)
+    0.921
+    """
+    if built <= 0 or not 0 <= enabled <= built:
+        raise ValueError(f"need 0 <= enabled <= built and built > 0, got {enabled} of {built}")
+    return {"units_enabled": enabled, "units_built": built, "enabled_unit_share": enabled / built}
+
+
 @dataclass(frozen=True)
 class DieProduct:
     """A conventional die: area, units and the units a sellable part needs."""
@@ -101,7 +129,35 @@ class DieProduct:
 
 def die_comparison(d0_per_cm2: float, alpha: float | None, die: DieProduct = DieProduct(),
                    wafer_diameter_mm: float = 300.0, edge_exclusion_mm: float = 3.0) -> list[dict[str, Any]]:
-    """Good dies per wafer without and with per-die unit redundancy."""
+    """Good dies per wafer without and with per-die unit redundancy.
+
+    Parameters
+    ----------
+    d0_per_cm2 : float
+        Killer-defect density [cm^-2].
+    alpha : float or None
+        Negative-binomial clustering [-]; None = Poisson.
+    die : DieProduct
+        The conventional die.
+    wafer_diameter_mm, edge_exclusion_mm : float
+        The wafer [mm].
+
+    Returns
+    -------
+    list of dict
+        Two rows (all units must work; ``units_needed`` of ``units``): gross and
+        good dies per wafer, yield, good silicon [mm^2], enabled fraction of
+        the wafer area, sellable units per wafer and the enabled share of the
+        units built (see :func:`enabled_units`).
+
+    Examples
+    --------
+    >>> rows = die_comparison(0.1, 2.0)
+    >>> [round(r["enabled_unit_share"], 3) for r in rows]
+    [1.0, 0.917]
+    >>> rows[1]["yield"] > rows[0]["yield"]
+    True
+    """
     gross = gross_dies_per_wafer(die.die_area_mm2, wafer_diameter_mm, edge_exclusion_mm)
     wafer_area = math.pi * (wafer_diameter_mm / 2.0) ** 2
     area_cm2 = die.die_area_mm2 / 100.0
@@ -122,5 +178,6 @@ def die_comparison(d0_per_cm2: float, alpha: float | None, die: DieProduct = Die
             "good_silicon_mm2_per_wafer": good * die.die_area_mm2,
             "enabled_fraction_of_wafer": enabled_mm2 / wafer_area,
             "sellable_units_per_wafer": good * units,
+            **enabled_units(units, die.units),
         })
     return rows

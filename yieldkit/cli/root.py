@@ -1,46 +1,57 @@
-"""The ``yieldkit`` command-line root.
+"""The ``yieldkit`` root command: finds the sub-commands and turns errors into exit codes.
 
-The library does the work; command modules in ``yieldkit/commands`` parse
-options, call one library function and format the result. Packages above
+The library does the work; each command module of :mod:`yieldkit.cli`
+parses options, calls the library and prints the result. Packages above
 ``yieldkit`` in the import order (``firmware_map``, ``db``, ``burnin``)
 register their command groups under the ``yieldkit.commands`` entry point,
 so this root never imports them.
 
-Exit codes: 0 success, 1 failure, 2 bad usage or bad input. Errors are one
-line on stderr, never a traceback (set ``YIELDKIT_DEBUG=1`` to see one).
+Exit codes: 0 success; 1 the job failed (:class:`~yieldkit.errors.Failure`,
+a file that could not be written, an I/O error, out of memory); 2 bad usage
+or bad input (:class:`~yieldkit.errors.InputError`, click's usage errors);
+130 interrupted (Ctrl-C). Errors are one line on stderr, never a
+traceback (set ``YIELDKIT_DEBUG=1`` to see one).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from importlib import import_module
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from yieldkit import __version__
-from yieldkit.errors import InputError
+from yieldkit.cli.command import Group
+from yieldkit.errors import Failure, InputError
 
-__all__ = ["main", "cli"]
+__all__ = ["cli", "main"]
 
 _BUILTIN = {
-    "design": "yieldkit.commands.design:design",
-    "simulate": "yieldkit.commands.simulate:simulate",
-    "sweep": "yieldkit.commands.simulate:sweep",
-    "defects": "yieldkit.commands.defects:defects",
-    "demo": "yieldkit.commands.demo:demo",
-    "repair": "yieldkit.commands.repair:repair",
-    "plan": "yieldkit.commands.plan:plan",
+    "design": "yieldkit.cli.design:design",
+    "simulate": "yieldkit.cli.simulate:simulate",
+    "sweep": "yieldkit.cli.sweep:sweep",
+    "defects": "yieldkit.cli.defects:defects",
+    "demo": "yieldkit.cli.demo:demo",
+    "repair": "yieldkit.cli.repair:repair",
+    "plan": "yieldkit.cli.plan:plan",
 }
 
+EXIT_INTERRUPTED = 130
 
-def _fail(message: str, code: int) -> None:
+
+class Interrupted(Exception):
+    """Ctrl-C during a command (click would print a blank line and exit 1)."""
+
+
+def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
 
 
-class YieldkitGroup(click.Group):
+class RootGroup(Group):
     """Root group: lazy sub-commands and one-line errors with fixed exit codes."""
 
     def _registry(self) -> dict[str, str]:
@@ -59,8 +70,13 @@ class YieldkitGroup(click.Group):
         if target is None:
             return None
         module_name, attr = target.split(":")
-        module = __import__(module_name, fromlist=[attr])
-        return getattr(module, attr)
+        return getattr(import_module(module_name), attr)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted from None
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -76,26 +92,25 @@ class YieldkitGroup(click.Group):
             _fail(exc.format_message() + hint, 2)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
+        except Interrupted:
+            _fail("interrupted", EXIT_INTERRUPTED)
         except click.Abort:
             _fail("aborted", 1)
         except InputError as exc:
             _fail(str(exc), 2)
-        except BrokenPipeError:
-            sys.stderr.close()
-            sys.exit(1)
-        except OSError as exc:  # a path the user gave: missing folder, a directory, no permission
-            where = exc.filename if exc.filename is not None else ""
-            _fail(f"{where}: {exc.strerror or exc}" if where else f"{exc.strerror or exc}", 2)
+        except Failure as exc:
+            _fail(str(exc), 1)
         except MemoryError:
             _fail("out of memory: reduce the problem size (wafers, D0, bins)", 1)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
+        except OSError as exc:  # not a path the user gave (those are checked before the work): I/O, network
+            where = f"{exc.filename}: " if exc.filename is not None else ""
+            _fail(f"{where}{exc.strerror or exc}", 1)
         except Exception as exc:  # noqa: BLE001 - the CLI boundary: one line, never a traceback
-            _fail(f"{type(exc).__name__}: {exc}", 1)
+            _fail(f"{type(exc).__name__}: {exc} (YIELDKIT_DEBUG=1 shows the traceback)", 1)
         sys.exit(result if isinstance(result, int) else 0)
 
 
-@click.group(cls=YieldkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="yieldkit")
 def cli() -> None:
     """Yield and reliability of wafer-scale processors.

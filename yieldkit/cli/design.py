@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import click
 
-from yieldkit.cliutil import emit, output_options
+from yieldkit.cli.command import Group
+from yieldkit.cli.options import format_options
+from yieldkit.cli.output import emit
 from yieldkit.design import list_presets, load_design
 
+__all__ = ["design"]
 
-@click.group()
+
+@click.group(cls=Group)
 def design() -> None:
     """Wafer designs: presets and TOML files."""
 
 
 @design.command("show")
-@click.argument("name_or_file")
-@output_options
+@click.argument("name_or_file", metavar="NAME|FILE")
+@format_options
 def show(name_or_file: str, fmt: str | None) -> None:
     """Print the resolved parameters of a preset or a design TOML file.
 
@@ -28,7 +32,7 @@ def show(name_or_file: str, fmt: str | None) -> None:
 
 
 @design.command("list")
-@output_options
+@format_options
 def list_(fmt: str | None) -> None:
     """List the shipped presets with their sizes.
 

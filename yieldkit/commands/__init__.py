@@ -1,1 +1,0 @@
-"""Click commands of the ``yieldkit`` package; each module parses, calls, prints."""
