@@ -29,7 +29,7 @@ from yieldkit.outputs import atomic_path, atomic_write
 from yieldkit.plots import plot_wafer_map, plot_yield_curves
 from yieldkit.repair import repair_wafer
 from yieldkit.report import Report
-from yieldkit.sweep import sweep
+from yieldkit.sweep import sweep, write_table
 
 __all__ = ["DemoContext", "run_yield_demo", "run_repair_demo", "run_plugin_stages", "DEMO_D0", "DEMO_ALPHAS"]
 
@@ -116,8 +116,7 @@ def run_yield_demo(ctx: DemoContext, n_wafers: int, progress: Callable[[int], No
     base = DefectModel(d0_per_cm2=DEMO_D0[0])
     table = sweep(design, base, DEMO_D0, n_wafers, seed, alphas=DEMO_ALPHAS, progress=progress, workers=workers)
     ctx.files["yield_sweep"] = out_dir / "yield_sweep.csv"
-    with atomic_write(ctx.files["yield_sweep"], newline="") as handle:
-        table.to_csv(handle, index=False)
+    write_table(table, ctx.files["yield_sweep"])
     refs = closed_form_references(design, np.geomspace(DEMO_D0[0], DEMO_D0[-1], 60), 2.0)
     own = (int(design.spares_per_row.min()), int(design.spares_per_row.max()))
     fig = plot_yield_curves(table, closed_form=refs, design_spares=own)

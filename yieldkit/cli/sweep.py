@@ -23,8 +23,9 @@ from yieldkit.cli.progress import progress_bar
 from yieldkit.cli.types import IntList
 from yieldkit.defects import DefectModel
 from yieldkit.design import load_design
-from yieldkit.outputs import atomic_path, atomic_write
+from yieldkit.outputs import atomic_path
 from yieldkit.sweep import sweep as run_sweep
+from yieldkit.sweep import write_table
 
 __all__ = ["sweep", "TABLE_COLUMNS"]
 
@@ -76,10 +77,5 @@ def sweep(design_name: str, model: DefectModel, d0_list: list[float], alpha_list
     if output is None:
         emit(table, fmt, table_columns=TABLE_COLUMNS)
         return
-    if output.lower().endswith(".parquet"):
-        with atomic_path(output) as tmp:
-            table.to_parquet(tmp, index=False)
-    else:
-        with atomic_write(output, newline="") as handle:
-            table.to_csv(handle, index=False)
+    write_table(table, output)
     click.echo(f"wrote {len(table)} rows to {output}", err=True)
