@@ -163,13 +163,13 @@ def profile_bounds(nll, z_hat: np.ndarray, nll_hat: float, index: int, se: float
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = optimize.minimize(g, warm["z"], method="Nelder-Mead",
-                                    options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 1000 * len(others),
+                                    options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 1000 * len(others),
                                              "adaptive": len(others) > 2})
         if res.fun < 1e300:
             warm["z"] = res.x
         return float(res.fun)
 
-    step0 = se if np.isfinite(se) and se > 0 else 0.5
+    step0 = 1.5 * se if np.isfinite(se) and se > 0 else 0.5
     out = []
     for sign in (-1.0, 1.0):
         warm["z"] = z_hat[others].copy()
@@ -182,12 +182,12 @@ def profile_bounds(nll, z_hat: np.ndarray, nll_hat: float, index: int, se: float
                 a, b = sorted((z_hat[index] + sign * inside, zi))
                 try:
                     warm["z"] = z_hat[others].copy()
-                    bound = optimize.brentq(lambda x: profile(x) - target, a, b, xtol=1e-6)
+                    bound = optimize.brentq(lambda x: profile(x) - target, a, b, xtol=1e-5)
                 except ValueError:
                     bound = zi
                 break
             inside = step
-            step *= 2.0
+            step *= 1.6
             if step > 60:
                 break
         out.append(bound if bound is not None else sign * np.inf)
