@@ -125,7 +125,11 @@ def hessian(f, z: np.ndarray, rel_step: float = 1e-4) -> np.ndarray:
 
 
 def covariance(nll, z_hat: np.ndarray, what: str) -> np.ndarray:
-    """Inverse observed information at the optimum; Failure when it is not positive definite."""
+    """Inverse observed information at the optimum.
+
+    Failure when it is not positive definite, or when the Newton decrement
+    ``sqrt(g' H^-1 g)`` shows the optimizer stopped short of the maximum.
+    """
     H = hessian(nll, z_hat)
     if not np.all(np.isfinite(H)):
         raise Failure(f"{what}: the information matrix is not finite at the optimum")
@@ -134,7 +138,25 @@ def covariance(nll, z_hat: np.ndarray, what: str) -> np.ndarray:
     except np.linalg.LinAlgError:
         raise Failure(f"{what}: the information matrix is not positive definite at the optimum "
                       "(the fit did not converge or a parameter is not identifiable from these data)") from None
-    return np.linalg.inv(H)
+    cov = np.linalg.inv(H)
+    g = gradient(nll, z_hat)
+    decrement = float(np.sqrt(max(g @ cov @ g, 0.0)))
+    if not np.isfinite(decrement) or decrement > 1e-2:
+        raise Failure(f"{what}: the fit did not converge (the log-likelihood still rises at the last step; "
+                      "a parameter runs off to the boundary of its range)")
+    return cov
+
+
+def gradient(f, z: np.ndarray, rel_step: float = 1e-6) -> np.ndarray:
+    """Central finite-difference gradient of ``f`` at ``z``."""
+    f = _safe(f)
+    g = np.empty(z.size)
+    for i in range(z.size):
+        h = rel_step * max(1.0, abs(z[i]))
+        e = np.zeros(z.size)
+        e[i] = h
+        g[i] = (f(z + e) - f(z - e)) / (2 * h)
+    return g
 
 
 def profile_bounds(nll, z_hat: np.ndarray, nll_hat: float, index: int, se: float, confidence: float,

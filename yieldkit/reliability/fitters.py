@@ -204,7 +204,7 @@ class ParametricFitter:
         self.bic_ = k * math.log(n) - 2 * self.log_likelihood_
         self.n_units_, self.n_failures_ = n, data.n_failures
         level = f"{100 * (1 - self.alpha):g}%"
-        self.summary = pd.DataFrame({
+        self._summary = pd.DataFrame({
             "estimate": [float(x) for x in self.params_.values()],
             "se": se_z * np.abs(jac),
             f"lower {level}": lower,
@@ -221,6 +221,12 @@ class ParametricFitter:
     def _require_fitted(self) -> None:
         if not getattr(self, "_fitted", False):
             raise Failure(f"{type(self).__name__} is not fitted; call fit() first")
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Parameters: ``estimate``, ``se``, the interval bounds, ``unit`` and ``ci_method`` (index: parameter)."""
+        self._require_fitted()
+        return self._summary
 
     @property
     def confidence_intervals_(self) -> pd.DataFrame:
