@@ -98,6 +98,7 @@ class ALTFitter(ParametricFitter):
 
     _ci_default = "fisher"
     _min_failures = 3
+    _collapse = False
 
     def __init__(self, distribution: str = "weibull", life_stress: str = "arrhenius", alpha: float = 0.05) -> None:
         super().__init__(alpha)

@@ -109,6 +109,7 @@ class ParametricFitter:
     _distribution = ""
     _ci_default = "fisher"
     _min_failures = 2
+    _collapse = True  # merge identical rows before the likelihood (not when rows carry stresses)
 
     def __init__(self, alpha: float = 0.05) -> None:
         self.alpha = _mle.check_alpha(alpha)
@@ -130,6 +131,10 @@ class ParametricFitter:
 
     def _check_fit(self) -> None:
         """Hook: derived attributes after a fit."""
+
+    def _at_boundary(self, theta: np.ndarray) -> list[int]:
+        """Hook: indices of parameters whose optimum is at a boundary of their range."""
+        return []
 
     # --- fitting ---------------------------------------------------------------------------------
 
@@ -166,26 +171,39 @@ class ParametricFitter:
         method = _mle.check_ci_method(ci_method or self._ci_default)
         data.require_failures(f"a {self._distribution} fit", self._min_failures)
         self._fitted = False
-        tr = self._transforms(data)
+        work = data.collapsed() if self._collapse else data
+        tr = self._transforms(work)
         what = self._what()
 
         def theta_of(z):
             return np.array([t.to_x(zi) for t, zi in zip(tr, z, strict=True)])
 
         def nll(z):
-            return -self._loglik(theta_of(z), data)
+            return -self._loglik(theta_of(z), work)
 
-        starts = [[t.to_z(x) for t, x in zip(tr, s, strict=True)] for s in self._starts(data)]
+        starts = [[t.to_z(x) for t, x in zip(tr, s, strict=True)] for s in self._starts(work)]
         z, v = _mle.minimize_nll(nll, starts, what)
-        self._check_optimum(theta_of(z), data)
-        cov_z = _mle.covariance(nll, z, what)
+        self._check_optimum(theta_of(z), work)
+        # parameters at a boundary of their range (an LFP fraction p -> 1) have no Fisher information:
+        # the others get the information of the reduced model, these a profile interval
+        fixed = sorted(self._at_boundary(theta_of(z)))
+        free = [i for i in range(z.size) if i not in fixed]
+
+        def nll_free(zf):
+            full = z.copy()
+            full[free] = zf
+            return nll(full)
+
+        cov_z = np.full((z.size, z.size), np.nan)
+        cov_z[np.ix_(free, free)] = _mle.covariance(nll_free, z[free], what)
         se_z = np.sqrt(np.diag(cov_z))
-        if method == "fisher":
-            q = stats.norm.ppf(1 - self.alpha / 2)
-            lo_z, hi_z = z - q * se_z, z + q * se_z
-        else:
-            bounds = [_mle.profile_bounds(nll, z, v, i, se_z[i], 1 - self.alpha, what) for i in range(z.size)]
-            lo_z, hi_z = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+        q = stats.norm.ppf(1 - self.alpha / 2)
+        lo_z, hi_z = z - q * se_z, z + q * se_z
+        row_method = [method] * z.size
+        for i in range(z.size):
+            if method == "likelihood-ratio" or i in fixed:
+                lo_z[i], hi_z[i] = _mle.profile_bounds(nll, z, v, i, se_z[i], 1 - self.alpha, what)
+                row_method[i] = "likelihood-ratio"
         jac = np.array([t.dx_dz(zi) for t, zi in zip(tr, z, strict=True)])
         self._tr, self._z = tr, z
         self.data_ = data
@@ -210,7 +228,7 @@ class ParametricFitter:
             f"lower {level}": lower,
             f"upper {level}": upper,
             "unit": list(self._units),
-            "ci_method": method,
+            "ci_method": row_method,
         }, index=pd.Index(list(self._param_names), name="parameter"))
         self._fitted = True
         self._check_fit()

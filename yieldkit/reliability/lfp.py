@@ -14,7 +14,10 @@ reference on Meeker's circuit-pack data), fitted by the shared engine of
 :mod:`~yieldkit.reliability.fitters`. The default intervals are profile
 likelihood-ratio ones: the Fisher interval of ``p`` is poor when the
 failures have not levelled off and meaningless when ``p`` is near 1
-(Meeker & Escobar 1998, section 11.5).
+(Meeker & Escobar 1998, section 11.5). When the maximum is at ``p = 1``
+(every unit can fail: a plain Weibull) ``p`` has no Fisher information;
+its interval is then always the profile one, reaching 1, and ``beta``,
+``eta`` get the information of the Weibull at ``p = 1``.
 
 References
 ----------
@@ -74,6 +77,9 @@ class LFPWeibullFitter(ParametricFitter):
             for b in (0.5, 1.0, 2.0):
                 out.append([p0, b, _scale_start(failed, b)])
         return out
+
+    def _at_boundary(self, theta):
+        return [0] if theta[0] > 1 - 1e-6 else []
 
     def _loglik(self, theta, data):
         p, beta, eta = theta

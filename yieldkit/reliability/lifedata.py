@@ -191,6 +191,15 @@ class LifeData:
         m = np.asarray(mask, bool)
         return LifeData(self.lower_h[m], self.upper_h[m], self.count[m])
 
+    def collapsed(self) -> LifeData:
+        """The same data with identical (lower_h, upper_h) rows merged into one row with their total count."""
+        keys = np.column_stack([self.lower_h, self.upper_h])
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        if uniq.shape[0] == keys.shape[0]:
+            return self
+        counts = np.bincount(inverse.ravel(), weights=self.count, minlength=uniq.shape[0])
+        return LifeData(uniq[:, 0], uniq[:, 1], np.rint(counts))
+
     def to_frame(self) -> pd.DataFrame:
         """The rows as a DataFrame (lower_h, upper_h, count, kind)."""
         return pd.DataFrame({"lower_h": self.lower_h, "upper_h": self.upper_h, "count": self.count,

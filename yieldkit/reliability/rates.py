@@ -315,7 +315,7 @@ def elfr_from_fit(fit: ParametricFitter, field_window_h: float, burn_in_equivale
     z = np.asarray(fit._z, float)
     r0 = elfr(z)
     jac = np.array([t.dx_dz(zi) for t, zi in zip(fit._tr, z, strict=True)])
-    cov_z = fit.variance_matrix_.to_numpy() / np.outer(jac, jac)
+    cov_z = np.nan_to_num(fit.variance_matrix_.to_numpy() / np.outer(jac, jac))  # nan: a parameter at its bound
     logit = math.log(r0) - math.log1p(-r0) if 0 < r0 < 1 else float("nan")
     g = np.empty(z.size)
     for i in range(z.size):
