@@ -83,24 +83,25 @@ def minimize_nll(nll, starts, what: str) -> tuple[np.ndarray, float]:
     best_z, best_v = None, np.inf
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for z0 in starts:  # a coarse search from every start ...
-            z0 = np.asarray(z0, float)
-            if f(z0) >= 1e300:
-                continue
+        starts = [np.asarray(z0, float) for z0 in starts]
+        values = [f(z0) for z0 in starts]
+        ranked = [z0 for v, z0 in sorted(zip(values, starts, strict=True), key=lambda p: p[0]) if v < 1e300]
+        for z0 in ranked[:2]:  # a coarse search from the two most likely starts ...
             res = optimize.minimize(f, z0, method="Nelder-Mead",
                                     options={"xatol": 1e-4, "fatol": 1e-6, "maxiter": 500 * z0.size,
                                              "adaptive": z0.size > 2})
             if res.fun < best_v:
                 best_z, best_v = res.x, res.fun
-        if best_z is not None:  # ... then the best one polished
-            res = optimize.minimize(f, best_z, method="Nelder-Mead",
-                                    options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 2000 * best_z.size,
-                                             "maxfev": 4000 * best_z.size, "adaptive": best_z.size > 2})
-            if res.fun <= best_v:
-                best_z, best_v = res.x, res.fun
-            pol = optimize.minimize(f, best_z, method="BFGS", options={"gtol": 1e-8, "maxiter": 200})
+        if best_z is not None:  # ... then the best one polished: quasi-Newton, Nelder-Mead if that stalls
+            pol = optimize.minimize(f, best_z, method="BFGS", options={"gtol": 1e-7, "maxiter": 200})
             if pol.fun <= best_v:
                 best_z, best_v = pol.x, pol.fun
+            if not pol.success:
+                res = optimize.minimize(f, best_z, method="Nelder-Mead",
+                                        options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 2000 * best_z.size,
+                                                 "maxfev": 4000 * best_z.size, "adaptive": best_z.size > 2})
+                if res.fun <= best_v:
+                    best_z, best_v = res.x, res.fun
     if best_z is None or not np.isfinite(best_v) or best_v >= 1e300:
         raise Failure(f"{what}: the maximum likelihood fit did not converge (no finite likelihood)")
     return best_z, float(best_v)

@@ -157,6 +157,8 @@ def censored_loglik(dist, data, *params) -> float:
 
     Parameters may be arrays of the rows' length (a scale that depends on stress).
     """
+    if not any(np.ndim(p) for p in params):
+        return _loglik_scalar(dist, data.parts, params)
     lo, hi, n = data.lower_h, data.upper_h, data.count
     exact, right = data.is_exact, data.is_right
     cens = ~exact & ~right
@@ -177,4 +179,21 @@ def censored_loglik(dist, data, *params) -> float:
             lcl = np.where(l > 0, dist.logcdf(np.where(l > 0, l, 1.0), *p), -np.inf)
             lsl = np.where(l > 0, dist.logsf(np.where(l > 0, l, 1.0), *p), 0.0)
         total += float(np.dot(n[cens], log_interval_prob(lcl, lcu, lsl, lsu)))
+    return total
+
+
+def _loglik_scalar(dist, parts, params) -> float:
+    """censored_loglik with scalar parameters, on the rows pre-split by kind."""
+    total = 0.0
+    if parts["n_exact"].size:
+        total += float(np.dot(parts["n_exact"], dist.logpdf(parts["t_exact"], *params)))
+    if parts["n_right"].size:
+        total += float(np.dot(parts["n_right"], dist.logsf(parts["t_right"], *params)))
+    if parts["n_cens"].size:
+        u, pos, ls = parts["u_cens"], parts["l_pos"], parts["l_safe"]
+        with np.errstate(divide="ignore"):
+            lcu, lsu = dist.logcdf(u, *params), dist.logsf(u, *params)
+            lcl = np.where(pos, dist.logcdf(ls, *params), -np.inf)
+            lsl = np.where(pos, dist.logsf(ls, *params), 0.0)
+        total += float(np.dot(parts["n_cens"], log_interval_prob(lcl, lcu, lsl, lsu)))
     return total

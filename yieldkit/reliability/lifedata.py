@@ -21,6 +21,7 @@ Wiley 1998, chapter 2 (censoring types).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -99,7 +100,10 @@ class LifeData:
             if (c <= 0).any() or (c != np.round(c)).any() or np.isinf(c).any():
                 raise InputError("must be positive integers", parameter="count")
             n = c.astype(np.int64)
-        for name, arr in (("lower_h", lo), ("upper_h", hi), ("count", n)):
+        exact, right = lo == hi, np.isinf(hi)
+        left = (lo == 0) & ~exact & ~right
+        for name, arr in (("lower_h", lo), ("upper_h", hi), ("count", n), ("_exact", exact), ("_right", right),
+                          ("_left", left), ("_interval", ~exact & ~right & ~left)):
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
 
@@ -140,22 +144,32 @@ class LifeData:
     @property
     def is_exact(self) -> np.ndarray:
         """Rows of exact failures."""
-        return self.lower_h == self.upper_h
+        return self._exact
 
     @property
     def is_right(self) -> np.ndarray:
         """Rows of right-censored units."""
-        return np.isinf(self.upper_h)
+        return self._right
 
     @property
     def is_left(self) -> np.ndarray:
         """Rows of left-censored failures (``lower_h == 0``, finite ``upper_h``)."""
-        return (self.lower_h == 0) & ~self.is_exact & ~self.is_right
+        return self._left
 
     @property
     def is_interval(self) -> np.ndarray:
         """Rows of interval-censored failures with ``0 < lower_h < upper_h < inf``."""
-        return ~self.is_exact & ~self.is_right & ~self.is_left
+        return self._interval
+
+    @cached_property
+    def parts(self) -> dict:
+        """The rows split by kind for the likelihood (computed once): times and counts of each."""
+        cens = ~self._exact & ~self._right
+        lo = self.lower_h[cens]
+        return {"t_exact": self.lower_h[self._exact], "n_exact": self.count[self._exact],
+                "t_right": self.lower_h[self._right], "n_right": self.count[self._right],
+                "l_cens": lo, "u_cens": self.upper_h[cens], "n_cens": self.count[cens],
+                "l_pos": lo > 0, "l_safe": np.where(lo > 0, lo, 1.0)}
 
     @property
     def kind(self) -> np.ndarray:
