@@ -164,4 +164,5 @@ class CompetingRisksFitter:
     def __repr__(self) -> str:
         if not self.fits_:
             return "<CompetingRisksFitter: not fitted>"
-        return f"<CompetingRisksFitter: {self.fitter.__name__} x {len(self.fits_)} classes ({', '.join(map(str, self.fits_))})>"
+        names = ", ".join(map(str, self.fits_))
+        return f"<CompetingRisksFitter: {self.fitter.__name__} x {len(self.fits_)} classes ({names})>"
