@@ -32,8 +32,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from burnin.acceleration import arrhenius_af, voltage_af_exponential, voltage_af_power
 from yieldkit.errors import InputError
+from yieldkit.reliability.acceleration import arrhenius_af, voltage_af_exponential, voltage_af_power
 
 __all__ = ["FaultModel", "FaultModelError", "SRAM_KIND_NAMES"]
 

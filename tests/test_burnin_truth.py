@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from burnin.acceleration import BOLTZMANN_EV_PER_K, arrhenius_af, voltage_af_exponential, voltage_af_power
 from burnin.fault_model import FaultModel, FaultModelError
 from burnin.sram import SramFaultKind
 from burnin.truth import alive_sites, candidate_links, draw_fault_truth
@@ -15,6 +14,7 @@ from tests.stat_tolerance import mean_tolerance, proportion_tolerance
 from yieldkit.defect_map import DefectMap
 from yieldkit.defects import DefectModel, sample_wafer
 from yieldkit.design import load_design
+from yieldkit.reliability.acceleration import BOLTZMANN_EV_PER_K, arrhenius_af, voltage_af_exponential, voltage_af_power
 
 
 def test_arrhenius_matches_its_closed_form_from_55_to_125_c() -> None:
