@@ -8,7 +8,7 @@ evaluation, the only code that reads the truth.
 Time and conditions: :meth:`SimulatedWafer.advance` moves wall-clock time by
 ``hours`` at ``temp_c`` and ``voltage_v`` and ages the wafer by
 ``hours * AF_T * AF_V`` equivalent hours at the model's reference conditions
-(``burnin.acceleration``); workloads then run at those conditions.
+(``yieldkit.reliability.acceleration``); workloads then run at those conditions.
 
 What corrupts what (only faults at physical sites serving a logical core
 under the loaded mapping matter; a remap moves work off a mapped-out core):
