@@ -90,15 +90,16 @@ def revision_of(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def _engine(url: str | URL | Engine | None, must_exist: bool) -> tuple[Engine, bool]:
+def _engine(url: str | URL | Engine | None, *, must_exist: bool = False,
+            read_only: bool = False) -> tuple[Engine, bool]:
     if isinstance(url, Engine):
         return url, False
-    return make_engine(url, must_exist=must_exist), True
+    return make_engine(url, must_exist=must_exist, read_only=read_only), True
 
 
 def current(url: str | URL | Engine | None = None) -> Revision:
-    """Where the database at ``url`` stands (it must exist)."""
-    engine, owned = _engine(url, must_exist=True)
+    """Where the database at ``url`` stands (it must exist; opened read-only)."""
+    engine, owned = _engine(url, read_only=True)
     try:
         with translate_errors(engine.url), engine.connect() as conn:
             rev = revision_of(conn)
@@ -122,7 +123,7 @@ def upgrade(url: str | URL | Engine | None = None, revision: str = "head") -> Re
     Refuses, changing nothing, a database at a revision this code does not
     know, or one holding yieldkit tables without a revision stamp.
     """
-    engine, owned = _engine(url, must_exist=False)
+    engine, owned = _engine(url)
     where = display_url(engine.url)
     try:
         with translate_errors(engine.url):
