@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from firmware_map.image import build_image, parse_image
+from firmware_map.image import build_image, parse_image, write_image
 from firmware_map.inspection import plot_image, summarize
 from firmware_map.verify import verify_image
 from yieldkit.repair_map import RepairMap
@@ -24,9 +24,7 @@ def firmware_stage(ctx: Any) -> None:
         return
     repair_map = RepairMap.load(ctx.files["repair_map"])
     data = build_image(repair_map, wafer_id=f"DEMO-{ctx.seed}", design=ctx.design)
-    path = ctx.out_dir / "wafer.fabimg"
-    path.write_bytes(data)
-    ctx.files["fabric_image"] = path
+    ctx.files["fabric_image"] = write_image(data, ctx.out_dir / "wafer.fabimg")
     image = parse_image(data)
     verdict = verify_image(data, defects=ctx.wafer, design=ctx.design)
     plot_image(image).savefig(ctx.out_dir / "fabric_image.png", dpi=120)
