@@ -43,9 +43,15 @@ def random_dead_sites(design: Design, n: int, rng: np.random.Generator) -> np.nd
     return np.sort(rng.choice(existing, size=int(n), replace=False))
 
 
-def random_dead_links(design: Design, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` distinct links between existing sites, uniformly at random (sorted link ids)."""
-    exists = design.site_exists
+def random_dead_links(design: Design, n: int, rng: np.random.Generator, rows: range | None = None) -> np.ndarray:
+    """``n`` distinct links between existing sites, uniformly at random (sorted link ids).
+
+    With ``rows``, only links whose both ends lie in those physical rows
+    (e.g. the spare rows above the logical band, where they cost no repair).
+    """
+    exists = design.site_exists.copy()
+    if rows is not None:
+        exists[np.setdiff1d(np.arange(design.rows), np.asarray(rows))] = False
     east = exists[:, :-1] & exists[:, 1:]
     south = exists[:-1, :] & exists[1:, :]
     er, ec = np.nonzero(east)
