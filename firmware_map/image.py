@@ -185,7 +185,7 @@ class FabricImage:
             "scheme_params": dict(self.scheme_params), "image_bytes": self.image_length, "digest_sha256": self.digest,
             "signed": self.signed, "public_key": self.public_key.hex() if self.public_key else None,
             "dead_cores": self.repair_map.defects.n_dead_sites, "dead_links": self.repair_map.defects.n_dead_links,
-            "absent_sites": 0 if self.absent_sites is None else int(self.absent_sites.size),
+            "absent_sites": None if self.absent_sites is None else int(self.absent_sites.size),
             "metadata": dict(self.metadata),
         }
 
@@ -720,10 +720,27 @@ def parse_image(data: bytes, *, public_key: bytes | None = None) -> FabricImage:
     public_key : bytes, optional
         Raw 32-byte Ed25519 public key the image must be signed with.
 
+    Returns
+    -------
+    FabricImage
+        Header fields, section table and the decoded :class:`RepairMap`.
+
     Raises
     ------
     ImageError
         A subclass naming the failing check and where.
+
+    Examples
+    --------
+    >>> from yieldkit.defect_map import DefectMap
+    >>> image = build_image(RepairMap(np.array([[0, 1], [3, 4]]), DefectMap(2, 3), scheme="row-shift"),
+    ...                     wafer_id="W17")
+    >>> parse_image(image)
+    FabricImage(wafer_id='W17', version=1.0, grid=2x3, logical=2x2, scheme='row-shift', signed=False, digest=...)
+    >>> parse_image(image[:-1])
+    Traceback (most recent call last):
+    ...
+    firmware_map.errors.ImageFormatError: structure check failed at offset 24: header says ... bytes, the file has ... (truncated)
     """
     data = bytes(data)
     layout = _read_layout(data)
@@ -791,5 +808,13 @@ def parse_image(data: bytes, *, public_key: bytes | None = None) -> FabricImage:
 
 
 def decode_image(data: bytes, *, public_key: bytes | None = None) -> RepairMap:
-    """The :class:`RepairMap` of an image (all of :func:`parse_image`'s checks apply)."""
+    """The :class:`RepairMap` of an image (all of :func:`parse_image`'s checks apply).
+
+    Examples
+    --------
+    >>> from yieldkit.defect_map import DefectMap
+    >>> repair_map = RepairMap(np.array([[0, 2]]), DefectMap(1, 3, [1]), scheme="row-shift")
+    >>> decode_image(build_image(repair_map)).physical_of_logical.tolist()
+    [[0, 2]]
+    """
     return parse_image(data, public_key=public_key).repair_map

@@ -230,3 +230,16 @@ def test_encode_decode_ids_round_trip():
     assert blob[:8] == (0).to_bytes(8, "little") and blob[8:16] == (5).to_bytes(8, "little")
     np.testing.assert_array_equal(decode_ids(blob), ids)
     assert decode_ids(None).size == 0 and decode_ids(b"").dtype == np.int64
+
+
+def test_package_exports_engine_writers_and_queries():
+    import db
+
+    assert set(db.__all__) >= {"make_engine", "write_transaction", "upgrade", "ensure_lot", "add_defect_map",
+                               "add_repair_map", "add_fabric_image", "load_defect_map", "load_repair_map",
+                               "load_fabric_image", "write_fault_events", "pareto", "export_table"}
+    assert all(callable(getattr(db, name)) for name in db.__all__)
+    assert "DESIGN.md" not in (db.__doc__ or "")
+    import db.engine
+
+    assert not hasattr(db.engine, "is_sqlite")

@@ -387,3 +387,16 @@ def test_signature_must_be_last_and_well_placed(small_map):
     sections = _sections_of(_forge(small_map)) + [(im.SIGNATURE, 0, bytes(96), 0)]
     with pytest.raises(ImageFormatError):
         parse_image(_forge(small_map, sections=sections))
+
+
+def test_parsed_image_record_and_repr(small_map):
+    import json
+
+    key = generate_key()
+    fi = parse_image(build_image(small_map, wafer_id="W17", metadata={"lot": 3}, signing_key=key))
+    record = json.loads(json.dumps(fi.to_dict()))  # flat and JSON-safe
+    assert record["wafer_id"] == "W17" and record["metadata"] == {"lot": 3} and record["signed"] is True
+    assert record["public_key"] == public_key_bytes(key).hex() and record["digest_sha256"] == fi.digest
+    assert record["dead_cores"] == small_map.defects.n_dead_sites and record["absent_sites"] is None
+    assert "\n" not in repr(fi) and len(repr(fi)) < 200 and "W17" in repr(fi)
+    assert [s.to_dict()["name"] for s in fi.sections][:2] == ["MAP", "ROUTER"]
