@@ -275,9 +275,19 @@ def translate_errors(url: str | URL) -> Iterator[None]:
         yield
     except exc.DBAPIError as err:
         translated = _translated(err, where)
+        if isinstance(translated, DatabaseUnreachable) and _on_read_only_media(url):
+            translated = DatabaseReadOnly(f"database {where} is on read-only media: it can only be read "
+                                          f"(the read commands open it read-only)")
         if translated is err:
             raise
         raise translated from None
+
+
+def _on_read_only_media(url: str | URL) -> bool:
+    """True for an existing SQLite file whose folder cannot be written (so SQLite cannot open it for writing)."""
+    parsed = url if isinstance(url, URL) else make_url(url)
+    path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
+    return path is not None and path.exists() and not os.access(path.parent, os.W_OK | os.X_OK)
 
 
 _PG_READ_ONLY_TRANSACTION = "25006"

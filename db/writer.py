@@ -98,6 +98,12 @@ class WriteStats:
     def rows_per_s(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else math.inf
 
+    def to_dict(self) -> dict[str, float | int]:
+        """The write as a flat, JSON-safe record (``rows_per_s`` None when too fast to time)."""
+        rate = self.rows_per_s
+        return {"rows": self.rows, "inserted": self.inserted, "duplicates": self.duplicates, "batches": self.batches,
+                "seconds": self.seconds, "rows_per_s": rate if math.isfinite(rate) else None}
+
 
 def _fault_value(value: Any) -> str:
     try:
@@ -237,6 +243,24 @@ def write_fault_events(
     WriteStats
         ``inserted`` excludes rows already present (same ``run_id``, ``seq``);
         it is -1 when the driver cannot tell (``method="core"`` on PostgreSQL).
+
+    Examples
+    --------
+    >>> from db.engine import make_engine
+    >>> from db.migrate import upgrade
+    >>> engine = make_engine("sqlite://")
+    >>> _ = upgrade(engine)
+    >>> with write_transaction(engine) as conn:
+    ...     wafer = add_wafer(conn, ensure_lot(conn, "L1"), "W1", "small")
+    ...     run = add_run(conn, campaign_id=ensure_campaign(conn, "htol"), wafer_id=wafer, station="S1",
+    ...                   operator="op", temperature_c=125.0, voltage_v=0.9, hours=24.0)
+    >>> events = [{"run_id": run, "seq": s, "time_h": 0.5 * s, "core_row": 3, "core_col": s,
+    ...            "fault_class": "sram", "detection": "ecc"} for s in range(4)]
+    >>> write_fault_events(engine, events).inserted
+    4
+    >>> stats = write_fault_events(engine, events)  # a replay adds nothing
+    >>> stats.inserted, stats.duplicates
+    (0, 4)
     """
     if batch_size < 1:
         raise InputError(f"batch_size must be >= 1, got {batch_size}")

@@ -53,6 +53,10 @@ class CheckResult:
     message: str = ""
     skipped: bool = False
 
+    def to_dict(self) -> dict[str, Any]:
+        """The check as a flat, JSON-safe record."""
+        return asdict(self)
+
 
 @dataclass
 class VerifyReport:
@@ -103,7 +107,7 @@ class VerifyReport:
             "failed_check": f.check if f else None,
             "where": f.where if f else None,
             "message": f.message if f else None,
-            "checks": [asdict(c) for c in self.checks],
+            "checks": [c.to_dict() for c in self.checks],
             "design": self.design or None,
             "signed": self.image.signed if self.image is not None else None,
             "digest": self.image.digest if self.image is not None else None,

@@ -106,4 +106,5 @@ def test_read_commands_work_on_read_only_media(tmp_path):
            f"ensure_lot\nwith write_transaction(make_engine({url!r})) as conn: ensure_lot(conn, 'L2')"]
     done = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c", script, "sh", str(media), *lot],
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0 and "DatabaseUnreachable" in done.stderr  # a write is refused, one clear error
+    assert done.returncode != 0  # a write is refused, saying why
+    assert "DatabaseReadOnly" in done.stderr and "is on read-only media" in done.stderr

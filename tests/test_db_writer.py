@@ -188,3 +188,12 @@ def test_any_replay_pattern_stores_each_event_once(db_engine, db_seed, chunks, b
     with db_engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT seq FROM fault_events ORDER BY seq").scalars().all()
     assert stored == sorted(expected)
+
+
+def test_write_stats_record(db_engine, db_seed):
+    import json
+
+    run = db_seed(1)["runs"][0]
+    write_fault_events(db_engine, make_events([run], 5))
+    record = json.loads(json.dumps(write_fault_events(db_engine, make_events([run], 8)).to_dict()))
+    assert (record["rows"], record["inserted"], record["duplicates"], record["batches"]) == (8, 3, 5, 1)
