@@ -17,7 +17,7 @@ from db.migrate import upgrade
 from db.writer import add_run, add_wafer, ensure_campaign, ensure_lot, write_fault_events
 from yieldkit.errors import InputError
 
-N_EVENTS = 150_000  # a CSV of ~10 MB: the export takes long enough to be killed half-way
+N_EVENTS = 100_000  # a CSV of ~7 MB: the export takes long enough to be killed half-way
 
 
 def _database(path, n_events: int) -> str:

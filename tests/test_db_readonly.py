@@ -88,15 +88,18 @@ def test_read_commands_work_on_read_only_media(tmp_path):
     engine.dispose()
     assert sorted(p.name for p in media.iterdir()) == ["burnin.db"]  # WAL checkpointed, no side files
 
-    cli = [sys.executable, "-c", "from yieldkit.cli import main; main()", "db"]
+    # Every read command through the CLI root, in one process inside the read-only mount.
+    reads = [[*command, "--db", url, *(() if command[0] == "export" else ("--json",))] for command in READ_COMMANDS]
+    code = ("import json, sys; from click.testing import CliRunner; from yieldkit.cli import cli\n"
+            "results = [CliRunner().invoke(cli, ['db', *args]) for args in json.loads(sys.argv[1])]\n"
+            "print(json.dumps([[r.exit_code, r.stdout, r.stderr] for r in results]))")
     script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" && shift && exec "$@"'
-    outputs = {}
-    for command in READ_COMMANDS:
-        done = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c", script, "sh", str(media),
-                               *cli, *command, "--db", url, *(() if command[0] == "export" else ("--json",))],
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, (command, done.stderr)
-        outputs[command[0]] = done.stdout
+    done = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c", script, "sh", str(media),
+                           sys.executable, "-c", code, json.dumps(reads)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    results = dict(zip((c[0] for c in READ_COMMANDS), json.loads(done.stdout)))
+    assert {name: r[0] for name, r in results.items()} == dict.fromkeys(results, 0), results
+    outputs = {name: r[1] for name, r in results.items()}
     assert json.loads(outputs["pareto"]) == [{"fault_class": "sram", "count": 5, "share": 1.0,
                                               "cumulative_share": 1.0}]
     assert len(outputs["export"].splitlines()) == 1 + 5
