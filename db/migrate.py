@@ -53,9 +53,12 @@ class Revision:
     def at_head(self) -> bool:
         return self.revision == self.head
 
-    def as_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
+        """The revision as a flat, JSON-safe record."""
         return {"url": self.url, "revision": self.revision, "head": self.head, "at_head": self.at_head,
                 "known": self.known}
+
+    as_dict = to_dict  # transitional: db/cli.py still calls as_dict; remove once it calls to_dict
 
 
 def alembic_config() -> Config:
@@ -122,6 +125,13 @@ def upgrade(url: str | URL | Engine | None = None, revision: str = "head") -> Re
 
     Refuses, changing nothing, a database at a revision this code does not
     know, or one holding yieldkit tables without a revision stamp.
+
+    Examples
+    --------
+    >>> revision = upgrade(make_engine("sqlite://"))
+    >>> revision.to_dict() == {"url": "sqlite://", "revision": head_revision(), "head": head_revision(),
+    ...                        "at_head": True, "known": True}
+    True
     """
     engine, owned = _engine(url)
     where = display_url(engine.url)
