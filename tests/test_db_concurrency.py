@@ -158,7 +158,7 @@ def _racing_station(url: str, wafer_id: int, transaction: str, barrier, results)
     try:
         for trial in range(RACE_TRIALS):
             for kind, step in steps.items():
-                barrier.wait(timeout=60)
+                barrier.wait(timeout=120)  # generous: the stations start slowly on a loaded machine
                 # write_transaction is the documented way (BEGIN IMMEDIATE on SQLite); engine.begin()
                 # is a plain deferred transaction, which a careless caller could use.
                 with (write_transaction(engine) if transaction == "write_transaction" else engine.begin()) as conn:
