@@ -68,7 +68,15 @@ class DatabaseReadOnly(DatabaseInputError):
 
 
 def resolve_url(url: str | os.PathLike[str] | URL | None = None) -> URL:
-    """The database URL from the argument, ``$YIELDKIT_DB`` or the default (a bare path is a SQLite file)."""
+    """The database URL from the argument, ``$YIELDKIT_DB`` or the default (a bare path is a SQLite file).
+
+    Examples
+    --------
+    >>> resolve_url("runs/burnin.db").render_as_string()
+    'sqlite:///runs/burnin.db'
+    >>> resolve_url("postgresql+psycopg://station@db.fab/yield").get_backend_name()
+    'postgresql'
+    """
     if isinstance(url, os.PathLike):
         url = os.fspath(url)
     if url is None or (isinstance(url, str) and not url.strip()):

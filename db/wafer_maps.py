@@ -219,6 +219,20 @@ def add_fabric_image(conn: Connection, wafer_id: int, image: bytes, *, repair_ma
     ------
     MapMismatchError
         The same image is already stored for another wafer.
+
+    Examples
+    --------
+    >>> from db.engine import make_engine, write_transaction
+    >>> from db.migrate import upgrade
+    >>> from db.writer import add_wafer, ensure_lot
+    >>> image = b"YKFABIMG" + bytes([1, 0, 0, 0]) + b" rest of the image"  # magic, version 1.0
+    >>> engine = make_engine("sqlite://")
+    >>> _ = upgrade(engine)
+    >>> with write_transaction(engine) as conn:
+    ...     wafer = add_wafer(conn, ensure_lot(conn, "L1"), "W1", "small")
+    ...     first = add_fabric_image(conn, wafer, image)
+    ...     first == add_fabric_image(conn, wafer, image), load_fabric_image(conn, wafer) == image
+    (True, True)
     """
     image = bytes(image)
     version = image_format_version(image)
@@ -257,7 +271,7 @@ def _newest(conn: Connection, record, wafer_id: int, what: str):
 
 
 def load_defect_map(conn: Connection, wafer_id: int) -> DefectMap:
-    """The wafer's most recently stored defect map.
+    """The wafer's most recently stored defect map (see :func:`add_defect_map` for an example).
 
     Raises
     ------
@@ -269,6 +283,8 @@ def load_defect_map(conn: Connection, wafer_id: int) -> DefectMap:
 
 def load_repair_map(conn: Connection, wafer_id: int) -> RepairMap:
     """The wafer's most recently stored repair map, with the defect map it was planned against.
+
+    See :func:`add_repair_map` for an example.
 
     Raises
     ------
@@ -297,6 +313,8 @@ def load_repair_map(conn: Connection, wafer_id: int) -> RepairMap:
 
 def load_fabric_image(conn: Connection, wafer_id: int) -> bytes:
     """The bytes of the wafer's most recently stored fabric image, checked against their SHA-256.
+
+    See :func:`add_fabric_image` for an example.
 
     Raises
     ------

@@ -350,6 +350,16 @@ def insert_or_select(conn: Connection, table: Table, key: Mapping[str, Any],
     -------
     (int, bool)
         The row's id and whether this call inserted it.
+
+    Examples
+    --------
+    >>> from db.engine import make_engine
+    >>> from db.migrate import upgrade
+    >>> engine = make_engine("sqlite://")
+    >>> _ = upgrade(engine)
+    >>> with write_transaction(engine) as conn:
+    ...     insert_or_select(conn, Lot.__table__, {"name": "L7"}), insert_or_select(conn, Lot.__table__, {"name": "L7"})
+    ((1, True), (1, False))
     """
     stmt = (_dialect_insert(conn, table).values(**key, **(values or {}))
             .on_conflict_do_nothing(index_elements=list(key)).returning(table.c.id))
@@ -392,7 +402,20 @@ def set_wafer_state(conn: Connection, wafer_id: int, state: WaferState | str) ->
 
 
 def ensure_campaign(conn: Connection, name: str, description: str | None = None, seed: int | None = None) -> int:
-    """Id of the campaign ``name``, created if missing (safe when several stations call it at once)."""
+    """Id of the campaign ``name``, created if missing (safe when several stations call it at once).
+
+    ``seed`` is the SeedSequence entropy of a simulated campaign.
+
+    Examples
+    --------
+    >>> from db.engine import make_engine
+    >>> from db.migrate import upgrade
+    >>> engine = make_engine("sqlite://")
+    >>> _ = upgrade(engine)
+    >>> with write_transaction(engine) as conn:
+    ...     ensure_campaign(conn, "htol-125C", seed=7) == ensure_campaign(conn, "htol-125C")
+    True
+    """
     return insert_or_select(conn, Campaign.__table__, {"name": name}, {"description": description, "seed": seed})[0]
 
 

@@ -190,7 +190,10 @@ def _why_no_design(image: FabricImage) -> str:
 
 
 def check_defects_grid(image: FabricImage, defects: DefectMap) -> None:
-    """Raise :class:`MismatchError` unless ``defects`` is a map of the image's physical grid."""
+    """Raise :class:`MismatchError` unless ``defects`` is a map of the image's physical grid.
+
+    :func:`verify_image` calls it before any content check (see its example).
+    """
     if (defects.rows, defects.cols) != (image.physical_rows, image.physical_cols):
         raise MismatchError(f"the defect map is for a {defects.rows}x{defects.cols} grid, the image for "
                             f"{image.physical_rows}x{image.physical_cols}", parameter="defects")
