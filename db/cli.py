@@ -116,7 +116,7 @@ def _filters(lot, wafer, campaign, fault_class, start_h, end_h) -> dict:
 
 
 def _reader(db_url: str | None):
-    engine = make_engine(db_url, must_exist=True)
+    engine = make_engine(db_url, read_only=True)
     try:
         check_schema(engine)
     except Exception:

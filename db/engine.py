@@ -9,11 +9,20 @@ timeout and foreign keys on. SQLAlchemy (not the ``sqlite3`` module) emits
 ``BEGIN``; write transactions opened with :func:`write_transaction` use
 ``BEGIN IMMEDIATE`` so two writers never deadlock upgrading a read lock
 (SQLAlchemy docs, "Transactions with SQLite and the sqlite3 driver").
+
+A read-only engine (``make_engine(url, read_only=True)``, what the read
+commands use) opens a SQLite file with ``mode=ro``, and with
+``immutable=1`` when its folder cannot take the WAL side files (read-only
+media: a WAL database cannot otherwise even be read, see
+https://www.sqlite.org/wal.html#readonly); PostgreSQL sessions get
+``default_transaction_read_only``. Writes through it fail with
+:class:`DatabaseReadOnly`.
 """
 
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,13 +40,13 @@ __all__ = [
     "BUSY_TIMEOUT_S",
     "DatabaseInputError",
     "DatabaseUnreachable",
+    "DatabaseReadOnly",
     "resolve_url",
     "display_url",
     "make_engine",
     "session_factory",
     "write_transaction",
     "translate_errors",
-    "is_sqlite",
 ]
 
 DEFAULT_URL = "sqlite:///yieldkit.db"
@@ -54,8 +63,22 @@ class DatabaseUnreachable(DatabaseInputError):
     """The database cannot be opened or connected to."""
 
 
-def resolve_url(url: str | URL | None = None) -> URL:
-    """The database URL from the argument, ``$YIELDKIT_DB`` or the default."""
+class DatabaseReadOnly(DatabaseInputError):
+    """A write was attempted on a read-only database (engine, file or media)."""
+
+
+def resolve_url(url: str | os.PathLike[str] | URL | None = None) -> URL:
+    """The database URL from the argument, ``$YIELDKIT_DB`` or the default (a bare path is a SQLite file).
+
+    Examples
+    --------
+    >>> resolve_url("runs/burnin.db").render_as_string()
+    'sqlite:///runs/burnin.db'
+    >>> resolve_url("postgresql+psycopg://station@db.fab/yield").get_backend_name()
+    'postgresql'
+    """
+    if isinstance(url, os.PathLike):
+        url = os.fspath(url)
     if url is None or (isinstance(url, str) and not url.strip()):
         url = os.environ.get(ENV_VAR) or DEFAULT_URL
     if isinstance(url, URL):
@@ -70,17 +93,23 @@ def resolve_url(url: str | URL | None = None) -> URL:
 
 
 def display_url(url: str | URL) -> str:
-    """The URL with any password masked, for messages."""
+    """The URL for messages: password masked, a SQLite URI shown as its plain file URL.
+
+    Examples
+    --------
+    >>> display_url("postgresql+psycopg://station:secret@db.fab/yield")
+    'postgresql+psycopg://station:***@db.fab/yield'
+    >>> display_url("sqlite:///file:/data/y.db?mode=ro&uri=true")
+    'sqlite:////data/y.db'
+    """
     try:
-        return (url if isinstance(url, URL) else make_url(url)).render_as_string(hide_password=True)
+        parsed = url if isinstance(url, URL) else make_url(url)
     except exc.ArgumentError:
         return str(url)
-
-
-def is_sqlite(engine_or_url: Engine | Connection | URL) -> bool:
-    if isinstance(engine_or_url, URL):
-        return engine_or_url.get_backend_name() == "sqlite"
-    return engine_or_url.dialect.name == "sqlite"
+    if parsed.get_backend_name() == "sqlite" and (parsed.database or "").startswith("file:"):
+        path = sqlite_path(parsed)
+        parsed = URL.create("sqlite", database=str(path) if path else None)
+    return parsed.render_as_string(hide_password=True)
 
 
 def sqlite_path(url: URL) -> Path | None:
@@ -89,11 +118,27 @@ def sqlite_path(url: URL) -> Path | None:
     if not database or database == ":memory:" or url.query.get("mode") == "memory":
         return None
     if database.startswith("file:"):
-        database = database[5:].split("?", 1)[0]
+        database = urllib.parse.unquote(database[5:].split("?", 1)[0])
     return Path(database)
 
 
-def make_engine(url: str | URL | None = None, *, must_exist: bool = False, **kwargs: Any) -> Engine:
+def _read_only_sqlite_url(path: Path) -> URL:
+    """A ``mode=ro`` URI for ``path``; ``immutable=1`` when the WAL side files cannot exist.
+
+    A WAL database opened read-only needs its ``-shm`` file: either present
+    already or creatable in the folder. On read-only media neither holds,
+    and SQLite can only read the file as immutable (no locks, no WAL; a
+    cleanly closed database has its WAL checkpointed into the main file).
+    """
+    shm = path.with_name(path.name + "-shm")
+    side_files_possible = os.access(path.parent, os.W_OK | os.X_OK) or shm.exists()
+    query = "mode=ro" if side_files_possible else "mode=ro&immutable=1"
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?{query}&uri=true"
+    return make_url(f"sqlite:///{uri}")
+
+
+def make_engine(url: str | os.PathLike[str] | URL | None = None, *, must_exist: bool = False, read_only: bool = False,
+                **kwargs: Any) -> Engine:
     """Create an engine for ``url`` (see :func:`resolve_url`).
 
     Parameters
@@ -103,8 +148,28 @@ def make_engine(url: str | URL | None = None, *, must_exist: bool = False, **kwa
     must_exist : bool
         For SQLite files: raise :class:`DatabaseUnreachable` instead of
         creating a new empty file (for commands that only read).
+    read_only : bool
+        Open for reading only (implies ``must_exist``): works on a SQLite
+        file on read-only media; any write raises :class:`DatabaseReadOnly`.
     **kwargs
         Passed to :func:`sqlalchemy.create_engine`.
+
+    Returns
+    -------
+    Engine
+        SQLite engines carry the pragmas of the module docstring.
+
+    Examples
+    --------
+    >>> from sqlalchemy import text
+    >>> engine = make_engine("sqlite://")
+    >>> with engine.connect() as conn:
+    ...     conn.scalar(text("PRAGMA foreign_keys"))
+    1
+    >>> make_engine("/nonexistent-folder/x.db", read_only=True)
+    Traceback (most recent call last):
+    ...
+    db.engine.DatabaseUnreachable: no database at /nonexistent-folder/x.db (create it with 'yieldkit db upgrade --db sqlite:////nonexistent-folder/x.db')
     """
     url = resolve_url(url)
     backend = url.get_backend_name()
@@ -112,12 +177,14 @@ def make_engine(url: str | URL | None = None, *, must_exist: bool = False, **kwa
     if backend == "sqlite":
         path = sqlite_path(url)
         if path is not None:
-            if must_exist and not path.exists():
+            if (must_exist or read_only) and not path.exists():
                 raise DatabaseUnreachable(
                     f"no database at {path} (create it with 'yieldkit db upgrade --db {display_url(url)}')"
                 )
             if not path.parent.exists():
                 raise DatabaseUnreachable(f"cannot create database {path}: directory {path.parent} does not exist")
+            if read_only:
+                url = _read_only_sqlite_url(path)
         connect_args.setdefault("timeout", BUSY_TIMEOUT_S)
     elif backend == "postgresql":
         if url.get_driver_name() in ("psycopg2", "psycopg", "psycopg2cffi") or url.drivername == "postgresql":
@@ -132,11 +199,21 @@ def make_engine(url: str | URL | None = None, *, must_exist: bool = False, **kwa
     except ImportError as err:
         raise DatabaseInputError(f"no driver for {display_url(url)}: {err}") from None
     if backend == "sqlite":
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, read_only)
+    elif read_only and backend == "postgresql":
+        _read_only_postgresql(engine)
     return engine
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _read_only_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET default_transaction_read_only = on")
+        dbapi_connection.commit()
+
+
+def _tune_sqlite(engine: Engine, read_only: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # SQLAlchemy, not the sqlite3 module, emits BEGIN (see module docstring).
@@ -145,6 +222,9 @@ def _tune_sqlite(engine: Engine) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
+            if read_only:  # the journal mode is the file's; changing it would be a write
+                cursor.execute("PRAGMA query_only = ON")
+                return
             try:
                 cursor.execute("PRAGMA journal_mode = WAL")
             except Exception as err:  # noqa: BLE001 - a read-only file cannot switch modes; reads still work
@@ -193,26 +273,52 @@ def _describe(err: BaseException) -> str:
 
 @contextmanager
 def translate_errors(url: str | URL) -> Iterator[None]:
-    """Turn connection-level failures into one-line :class:`DatabaseInputError`."""
+    """Turn connection-level failures into one-line :class:`DatabaseInputError`.
+
+    Contention (locks, deadlocks, serialization failures) passes through
+    unchanged, so that callers may retry.
+    """
     where = display_url(url)
     try:
         yield
-    except exc.OperationalError as err:
-        message = _describe(err)
-        lowered = message.lower()
-        sqlstate = getattr(err.orig, "sqlstate", None) or ""
+    except exc.DBAPIError as err:
+        translated = _translated(err, where)
+        if isinstance(translated, DatabaseUnreachable) and _on_read_only_media(url):
+            translated = DatabaseReadOnly(f"database {where} is on read-only media: it can only be read "
+                                          f"(the read commands open it read-only)")
+        if translated is err:
+            raise
+        raise translated from None
+
+
+def _on_read_only_media(url: str | URL) -> bool:
+    """True for an existing SQLite file whose folder cannot be written (so SQLite cannot open it for writing)."""
+    parsed = url if isinstance(url, URL) else make_url(url)
+    path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
+    return path is not None and path.exists() and not os.access(path.parent, os.W_OK | os.X_OK)
+
+
+_PG_READ_ONLY_TRANSACTION = "25006"
+
+
+def _translated(err: exc.DBAPIError, where: str) -> Exception:
+    """The one-line error for ``err``, or ``err`` itself when it is not a usage problem."""
+    message = _describe(err)
+    lowered = message.lower()
+    sqlstate = getattr(err.orig, "sqlstate", None) or ""
+    if sqlstate == _PG_READ_ONLY_TRANSACTION:
+        return DatabaseReadOnly(f"database {where} is open read-only: {message}")
+    if isinstance(err, exc.OperationalError):
         if sqlstate.startswith("40") or "locked" in lowered:
-            raise  # contention (deadlock, serialization, lock timeout): the caller may retry
+            return err  # contention (deadlock, serialization, lock timeout): the caller may retry
         if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
-            raise DatabaseInputError(f"database {where} is read-only: {message}") from None
+            return DatabaseReadOnly(f"database {where} is read-only: {message}")
         if "unable to open" in lowered or "connection" in lowered or "connect" in lowered or "could not" in lowered \
                 or "does not exist" in lowered or "authentication" in lowered or "timeout" in lowered:
-            raise DatabaseUnreachable(f"cannot open database {where}: {message}") from None
+            return DatabaseUnreachable(f"cannot open database {where}: {message}")
         if "not a database" in lowered or "malformed" in lowered:
-            raise DatabaseInputError(f"{where} is not a usable database: {message}") from None
-        raise
-    except exc.DatabaseError as err:
-        message = _describe(err)
-        if "not a database" in message.lower() or "file is encrypted" in message.lower():
-            raise DatabaseInputError(f"{where} is not a SQLite database: {message}") from None
-        raise
+            return DatabaseInputError(f"{where} is not a usable database: {message}")
+        return err
+    if isinstance(err, exc.DatabaseError) and ("not a database" in lowered or "file is encrypted" in lowered):
+        return DatabaseInputError(f"{where} is not a SQLite database: {message}")
+    return err

@@ -1,15 +1,15 @@
 """Export one table to CSV (streamed in chunks) or Parquet (via pandas/pyarrow).
 
 Blob columns (sparse id maps, images) become lower-case hex in CSV and binary
-in Parquet. Writing to a file goes through ``FILE.partial`` and a rename, so
-a failed export never leaves a truncated file under the real name.
+in Parquet. A file is written through :func:`yieldkit.outputs.atomic_write`
+(a temporary file in the same folder, renamed when complete), so a failed or
+killed export leaves the previous file, or none, never a truncated one.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,6 +18,7 @@ from sqlalchemy import Engine, LargeBinary, select
 
 from db.models import TABLES
 from yieldkit.errors import InputError
+from yieldkit.outputs import atomic_write, check_output_path
 
 __all__ = ["FORMATS", "ExportError", "export_table"]
 
@@ -71,21 +72,42 @@ def _write(engine: Engine, table: str, fmt: str, out: BinaryIO) -> int:
 
 
 def export_table(engine: Engine, table: str, fmt: str, output: str | Path | BinaryIO) -> int:
-    """Write ``table`` as ``fmt`` to ``output`` (a path, or a binary stream); return the row count."""
+    """Write ``table`` as ``fmt`` to ``output``; return the number of rows.
+
+    Parameters
+    ----------
+    engine : Engine
+        The database (a read-only engine is enough).
+    table : str
+        One of :data:`db.models.TABLES`.
+    fmt : {"csv", "parquet"}
+        Output format.
+    output : str, Path or binary stream
+        A file, replaced only once complete (umask permissions), or a stream.
+
+    Raises
+    ------
+    ExportError
+        Unknown table or format.
+    InputError
+        The output's folder is missing or not writable (before any work).
+    OutputError
+        The file could not be written (e.g. a full disk); the old one is intact.
+
+    Examples
+    --------
+    >>> import io
+    >>> from db.engine import make_engine
+    >>> from db.migrate import upgrade
+    >>> engine = make_engine("sqlite://")
+    >>> _ = upgrade(engine)
+    >>> out = io.BytesIO()
+    >>> export_table(engine, "lots", "csv", out), out.getvalue()
+    (0, b'id,name,created_at,notes\\n')
+    """
     _check(table, fmt)
     if not isinstance(output, (str, Path)):
         return _write(engine, table, fmt, output)
-    path = Path(output)
-    if not path.parent.is_dir():
-        raise ExportError(f"cannot write {path}: directory {path.parent} does not exist")
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with open(partial, "wb") as fh:
-            n = _write(engine, table, fmt, fh)
-        os.replace(partial, path)
-    except OSError as err:
-        raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
-    finally:
-        if partial.exists():
-            partial.unlink()
-    return n
+    path = check_output_path(output, "output")
+    with atomic_write(path, "wb") as handle:
+        return _write(engine, table, fmt, handle)

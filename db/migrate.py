@@ -53,9 +53,12 @@ class Revision:
     def at_head(self) -> bool:
         return self.revision == self.head
 
-    def as_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
+        """The revision as a flat, JSON-safe record."""
         return {"url": self.url, "revision": self.revision, "head": self.head, "at_head": self.at_head,
                 "known": self.known}
+
+    as_dict = to_dict  # transitional: db/cli.py still calls as_dict; remove once it calls to_dict
 
 
 def alembic_config() -> Config:
@@ -90,15 +93,16 @@ def revision_of(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def _engine(url: str | URL | Engine | None, must_exist: bool) -> tuple[Engine, bool]:
+def _engine(url: str | URL | Engine | None, *, must_exist: bool = False,
+            read_only: bool = False) -> tuple[Engine, bool]:
     if isinstance(url, Engine):
         return url, False
-    return make_engine(url, must_exist=must_exist), True
+    return make_engine(url, must_exist=must_exist, read_only=read_only), True
 
 
 def current(url: str | URL | Engine | None = None) -> Revision:
-    """Where the database at ``url`` stands (it must exist)."""
-    engine, owned = _engine(url, must_exist=True)
+    """Where the database at ``url`` stands (it must exist; opened read-only)."""
+    engine, owned = _engine(url, read_only=True)
     try:
         with translate_errors(engine.url), engine.connect() as conn:
             rev = revision_of(conn)
@@ -121,8 +125,15 @@ def upgrade(url: str | URL | Engine | None = None, revision: str = "head") -> Re
 
     Refuses, changing nothing, a database at a revision this code does not
     know, or one holding yieldkit tables without a revision stamp.
+
+    Examples
+    --------
+    >>> revision = upgrade(make_engine("sqlite://"))
+    >>> revision.to_dict() == {"url": "sqlite://", "revision": head_revision(), "head": head_revision(),
+    ...                        "at_head": True, "known": True}
+    True
     """
-    engine, owned = _engine(url, must_exist=False)
+    engine, owned = _engine(url)
     where = display_url(engine.url)
     try:
         with translate_errors(engine.url):

@@ -191,7 +191,8 @@ class DefectMapRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     wafer_id: Mapped[int] = mapped_column(ForeignKey("wafers.id", ondelete="CASCADE"), index=True)
-    source: Mapped[str] = mapped_column(String(32))  # inspection, burn_in, simulated
+    source: Mapped[str] = mapped_column(String(32))  # inspection, burn_in, simulated, repair
+    design: Mapped[str] = mapped_column(String(64), server_default="")  # DefectMap.design
     rows: Mapped[int] = mapped_column(Integer)
     cols: Mapped[int] = mapped_column(Integer)
     n_dead_sites: Mapped[int] = mapped_column(Integer)
@@ -202,7 +203,11 @@ class DefectMapRecord(Base):
 
 
 class RepairMapRecord(Base):
-    """A repair map: logical (r, c) -> physical site, for one defect map."""
+    """A repair map: logical (r, c) -> physical site, for one defect map.
+
+    Holds every field of :class:`yieldkit.repair_map.RepairMap`; its defects
+    are the linked defect map (``defect_map_id``).
+    """
 
     __tablename__ = "repair_maps"
     __table_args__ = (
@@ -219,6 +224,10 @@ class RepairMapRecord(Base):
     wafer_id: Mapped[int] = mapped_column(ForeignKey("wafers.id", ondelete="CASCADE"), index=True)
     defect_map_id: Mapped[int | None] = mapped_column(ForeignKey("defect_maps.id", ondelete="SET NULL"))
     scheme: Mapped[str] = mapped_column(String(64))
+    scheme_params: Mapped[str] = mapped_column(Text, server_default="{}")  # JSON object
+    design: Mapped[str] = mapped_column(String(64), server_default="")
+    design_fingerprint: Mapped[str] = mapped_column(String(64), server_default="")  # hex SHA-256, "" unknown
+    algorithm: Mapped[str] = mapped_column(String(64), server_default="")
     logical_rows: Mapped[int] = mapped_column(Integer)
     logical_cols: Mapped[int] = mapped_column(Integer)
     physical_rows: Mapped[int] = mapped_column(Integer)

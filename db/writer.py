@@ -36,12 +36,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from db.engine import write_transaction
 from db.models import (
     Campaign,
-    DefectMapRecord,
-    FabricImageRecord,
     FaultEvent,
     Lot,
     RemapAction,
-    RepairMapRecord,
     Run,
     Wafer,
     WaferState,
@@ -62,10 +59,8 @@ __all__ = [
     "set_wafer_state",
     "ensure_campaign",
     "add_run",
-    "add_defect_map",
-    "add_repair_map",
-    "add_fabric_image",
     "add_remap",
+    "insert_or_select",
 ]
 
 #: Columns a fault event row may carry (``id`` is assigned by the database).
@@ -102,6 +97,12 @@ class WriteStats:
     @property
     def rows_per_s(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else math.inf
+
+    def to_dict(self) -> dict[str, float | int]:
+        """The write as a flat, JSON-safe record (``rows_per_s`` None when too fast to time)."""
+        rate = self.rows_per_s
+        return {"rows": self.rows, "inserted": self.inserted, "duplicates": self.duplicates, "batches": self.batches,
+                "seconds": self.seconds, "rows_per_s": rate if math.isfinite(rate) else None}
 
 
 def _fault_value(value: Any) -> str:
@@ -203,8 +204,7 @@ def _write_copy(conn: Connection, rows: list[tuple]) -> int:
 
 
 def _write_core(conn: Connection, rows: list[tuple]) -> int:
-    table = FaultEvent.__table__
-    ins = sqlite.insert(table) if conn.dialect.name == "sqlite" else postgresql.insert(table)
+    ins = _dialect_insert(conn, FaultEvent.__table__)
     stmt = ins.on_conflict_do_nothing(index_elements=["run_id", "seq"])
     params = [dict(zip(FAULT_EVENT_COLUMNS, row)) for row in rows]
     result = conn.execute(stmt, params)
@@ -243,6 +243,24 @@ def write_fault_events(
     WriteStats
         ``inserted`` excludes rows already present (same ``run_id``, ``seq``);
         it is -1 when the driver cannot tell (``method="core"`` on PostgreSQL).
+
+    Examples
+    --------
+    >>> from db.engine import make_engine
+    >>> from db.migrate import upgrade
+    >>> engine = make_engine("sqlite://")
+    >>> _ = upgrade(engine)
+    >>> with write_transaction(engine) as conn:
+    ...     wafer = add_wafer(conn, ensure_lot(conn, "L1"), "W1", "small")
+    ...     run = add_run(conn, campaign_id=ensure_campaign(conn, "htol"), wafer_id=wafer, station="S1",
+    ...                   operator="op", temperature_c=125.0, voltage_v=0.9, hours=24.0)
+    >>> events = [{"run_id": run, "seq": s, "time_h": 0.5 * s, "core_row": 3, "core_col": s,
+    ...            "fault_class": "sram", "detection": "ecc"} for s in range(4)]
+    >>> write_fault_events(engine, events).inserted
+    4
+    >>> stats = write_fault_events(engine, events)  # a replay adds nothing
+    >>> stats.inserted, stats.duplicates
+    (0, 4)
     """
     if batch_size < 1:
         raise InputError(f"batch_size must be >= 1, got {batch_size}")
@@ -290,7 +308,7 @@ def _retryable(err: exc.OperationalError) -> bool:
 
 
 def _insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keys: list[str]) -> int:
-    ins = sqlite.insert(table) if conn.dialect.name == "sqlite" else postgresql.insert(table)
+    ins = _dialect_insert(conn, table)
     return conn.execute(ins.on_conflict_do_nothing(index_elements=keys), list(rows)).rowcount
 
 
@@ -311,12 +329,61 @@ def write_workload_executions(engine: Engine, rows: Iterable[Mapping[str, Any]],
 # --- small records: call inside ``with write_transaction(engine) as conn`` -------------------------
 
 
+def _dialect_insert(conn: Connection, table: Table) -> Any:
+    """The INSERT construct of the connection's dialect (both have ``on_conflict_do_nothing``)."""
+    return sqlite.insert(table) if conn.dialect.name == "sqlite" else postgresql.insert(table)
+
+
+def insert_or_select(conn: Connection, table: Table, key: Mapping[str, Any],
+                     values: Mapping[str, Any] | None = None) -> tuple[int, bool]:
+    """Id of the row of ``table`` whose unique ``key`` columns hold ``key``; insert it if missing.
+
+    ``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id``, then, when a
+    row was already there, a ``SELECT``. Never check-then-insert: two
+    stations creating the same row at once both get its id, neither a
+    duplicate-key error. On PostgreSQL (READ COMMITTED) the INSERT waits for
+    a concurrent inserter's transaction and the SELECT, a new statement,
+    sees its row; on SQLite the INSERT takes the write lock before anything
+    is read.
+
+    Returns
+    -------
+    (int, bool)
+        The row's id and whether this call inserted it.
+
+    Examples
+    --------
+    >>> from db.engine import make_engine
+    >>> from db.migrate import upgrade
+    >>> engine = make_engine("sqlite://")
+    >>> _ = upgrade(engine)
+    >>> with write_transaction(engine) as conn:
+    ...     insert_or_select(conn, Lot.__table__, {"name": "L7"}), insert_or_select(conn, Lot.__table__, {"name": "L7"})
+    ((1, True), (1, False))
+    """
+    stmt = (_dialect_insert(conn, table).values(**key, **(values or {}))
+            .on_conflict_do_nothing(index_elements=list(key)).returning(table.c.id))
+    new_id = conn.execute(stmt).scalar()
+    if new_id is not None:
+        return new_id, True
+    found = conn.execute(select(table.c.id).where(*(table.c[k] == v for k, v in key.items()))).scalar_one()
+    return found, False
+
+
 def ensure_lot(conn: Connection, name: str, notes: str | None = None) -> int:
-    """Id of the lot ``name``, created if missing."""
-    found = conn.scalar(select(Lot.id).where(Lot.name == name))
-    if found is not None:
-        return found
-    return conn.execute(insert(Lot).values(name=name, notes=notes).returning(Lot.id)).scalar_one()
+    """Id of the lot ``name``, created if missing (safe when several stations call it at once).
+
+    Examples
+    --------
+    >>> from db.engine import make_engine, write_transaction
+    >>> from db.migrate import upgrade
+    >>> engine = make_engine("sqlite://")
+    >>> _ = upgrade(engine)
+    >>> with write_transaction(engine) as conn:
+    ...     ensure_lot(conn, "L042") == ensure_lot(conn, "L042")
+    True
+    """
+    return insert_or_select(conn, Lot.__table__, {"name": name}, {"notes": notes})[0]
 
 
 def add_wafer(conn: Connection, lot_id: int, serial: str, design: str,
@@ -335,13 +402,21 @@ def set_wafer_state(conn: Connection, wafer_id: int, state: WaferState | str) ->
 
 
 def ensure_campaign(conn: Connection, name: str, description: str | None = None, seed: int | None = None) -> int:
-    """Id of the campaign ``name``, created if missing."""
-    found = conn.scalar(select(Campaign.id).where(Campaign.name == name))
-    if found is not None:
-        return found
-    return conn.execute(
-        insert(Campaign).values(name=name, description=description, seed=seed).returning(Campaign.id)
-    ).scalar_one()
+    """Id of the campaign ``name``, created if missing (safe when several stations call it at once).
+
+    ``seed`` is the SeedSequence entropy of a simulated campaign.
+
+    Examples
+    --------
+    >>> from db.engine import make_engine
+    >>> from db.migrate import upgrade
+    >>> engine = make_engine("sqlite://")
+    >>> _ = upgrade(engine)
+    >>> with write_transaction(engine) as conn:
+    ...     ensure_campaign(conn, "htol-125C", seed=7) == ensure_campaign(conn, "htol-125C")
+    True
+    """
+    return insert_or_select(conn, Campaign.__table__, {"name": name}, {"description": description, "seed": seed})[0]
 
 
 def add_run(conn: Connection, *, campaign_id: int, wafer_id: int, station: str, operator: str,
@@ -352,48 +427,6 @@ def add_run(conn: Connection, *, campaign_id: int, wafer_id: int, station: str, 
         insert(Run).values(campaign_id=campaign_id, wafer_id=wafer_id, station=station, operator=operator,
                            temperature_c=temperature_c, voltage_v=voltage_v, hours=hours, start_h=start_h,
                            fabric_image_id=fabric_image_id).returning(Run.id)
-    ).scalar_one()
-
-
-def add_defect_map(conn: Connection, *, wafer_id: int, rows: int, cols: int, dead_sites: Any = (),
-                   dead_links: Any = (), source: str = "inspection") -> int:
-    """Store a sparse defect map (flat site indices, link ids); return its id."""
-    sites = np.unique(np.asarray(dead_sites, np.int64))
-    links = np.unique(np.asarray(dead_links, np.int64))
-    return conn.execute(
-        insert(DefectMapRecord).values(
-            wafer_id=wafer_id, source=source, rows=rows, cols=cols, n_dead_sites=len(sites),
-            n_dead_links=len(links), dead_sites=encode_ids(sites), dead_links=encode_ids(links),
-        ).returning(DefectMapRecord.id)
-    ).scalar_one()
-
-
-def add_repair_map(conn: Connection, *, wafer_id: int, scheme: str, logical_rows: int, logical_cols: int,
-                   physical_rows: int, physical_cols: int, full_fabric: bool, mapping: Any = None,
-                   defect_map_id: int | None = None, reason: str | None = None) -> int:
-    """Store a repair map summary and (optionally) its logical->physical site mapping; return its id."""
-    blob = None if mapping is None else encode_ids(mapping)
-    return conn.execute(
-        insert(RepairMapRecord).values(
-            wafer_id=wafer_id, scheme=scheme, logical_rows=logical_rows, logical_cols=logical_cols,
-            physical_rows=physical_rows, physical_cols=physical_cols, full_fabric=full_fabric, mapping=blob,
-            defect_map_id=defect_map_id, reason=reason,
-        ).returning(RepairMapRecord.id)
-    ).scalar_one()
-
-
-def add_fabric_image(conn: Connection, *, wafer_id: int, sha256: str, format_version: int, size_bytes: int,
-                     blob: bytes | None = None, path: str | None = None, parent_id: int | None = None,
-                     repair_map_id: int | None = None) -> int:
-    """Store a fabric image record (the bytes or a path); idempotent on ``sha256``; return its id."""
-    found = conn.scalar(select(FabricImageRecord.id).where(FabricImageRecord.sha256 == sha256))
-    if found is not None:
-        return found
-    return conn.execute(
-        insert(FabricImageRecord).values(
-            wafer_id=wafer_id, sha256=sha256, format_version=format_version, size_bytes=size_bytes, blob=blob,
-            path=path, parent_id=parent_id, repair_map_id=repair_map_id,
-        ).returning(FabricImageRecord.id)
     ).scalar_one()
 
 

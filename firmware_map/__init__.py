@@ -1,8 +1,8 @@
 """firmware_map: the fabric image the wafer firmware loads (see FORMAT.md).
 
-Build an image from a :class:`yieldkit.repair_map.RepairMap`, parse it back,
-verify it (structure, CRCs, digest, Ed25519 signature, repair-map
-invariants), inspect it and diff two images.
+Build an image from a :class:`yieldkit.repair_map.RepairMap`, write it to a
+file, parse it back, verify it (structure, CRCs, digest, Ed25519 signature,
+repair-map invariants), inspect it and diff two images.
 """
 
 from firmware_map.errors import (
@@ -15,13 +15,24 @@ from firmware_map.errors import (
     ImageHeaderCRCError,
     ImageSignatureError,
     ImageVersionError,
+    MismatchError,
 )
-from firmware_map.image import FabricImage, build_image, decode_image, parse_image, read_image_bytes
+from firmware_map.image import (
+    FabricImage,
+    build_image,
+    check_design,
+    decode_image,
+    parse_image,
+    read_image_bytes,
+    write_image,
+)
 from firmware_map.verify import VerifyReport, verify_image
 
 __all__ = [
     "FabricImage",
     "build_image",
+    "write_image",
+    "check_design",
     "parse_image",
     "decode_image",
     "read_image_bytes",
@@ -36,4 +47,5 @@ __all__ = [
     "ImageSignatureError",
     "ImageDecodeError",
     "ImageBuildError",
+    "MismatchError",
 ]

@@ -10,9 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from firmware_map.image import build_image, parse_image
+from firmware_map.image import build_image, parse_image, write_image
 from firmware_map.inspection import plot_image, summarize
 from firmware_map.verify import verify_image
+from yieldkit.outputs import atomic_path
 from yieldkit.repair_map import RepairMap
 
 __all__ = ["firmware_stage"]
@@ -24,12 +25,12 @@ def firmware_stage(ctx: Any) -> None:
         return
     repair_map = RepairMap.load(ctx.files["repair_map"])
     data = build_image(repair_map, wafer_id=f"DEMO-{ctx.seed}", design=ctx.design)
-    path = ctx.out_dir / "wafer.fabimg"
-    path.write_bytes(data)
-    ctx.files["fabric_image"] = path
+    ctx.files["fabric_image"] = write_image(data, ctx.out_dir / "wafer.fabimg")
     image = parse_image(data)
     verdict = verify_image(data, defects=ctx.wafer, design=ctx.design)
-    plot_image(image).savefig(ctx.out_dir / "fabric_image.png", dpi=120)
+    figure = plot_image(image)
+    with atomic_path(ctx.out_dir / "fabric_image.png") as tmp:
+        figure.savefig(tmp, dpi=120)
     summary = summarize(image)
     ctx.report.heading("Firmware fabric image of that wafer")
     ctx.report.table(pd.DataFrame([{

@@ -21,6 +21,7 @@ __all__ = [
     "ImageSignatureError",
     "ImageDecodeError",
     "ImageBuildError",
+    "MismatchError",
 ]
 
 #: The checks of ``verify``, in the order they run (see FORMAT.md).
@@ -83,3 +84,12 @@ class ImageDecodeError(ImageError):
 
 class ImageBuildError(InputError):
     """A repair map, wafer id, key or metadata cannot be written into an image."""
+
+
+class MismatchError(InputError):
+    """A defect map or design given with an image or repair map belongs to another wafer grid or design.
+
+    Bad input like a malformed file (CLI exit 2): the files do not belong
+    together, so nothing can be checked. ``parameter`` names the argument
+    (``defects`` or ``design``) so that the CLI can name its option.
+    """

@@ -28,6 +28,7 @@ import numpy as np
 from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design
 from yieldkit.errors import InputError
+from yieldkit.outputs import atomic_write
 from yieldkit.repair_map import RepairMap
 
 from firmware_map.errors import (
@@ -39,6 +40,7 @@ from firmware_map.errors import (
     ImageHeaderCRCError,
     ImageSignatureError,
     ImageVersionError,
+    MismatchError,
 )
 from firmware_map.router import pack_planes, padding_clear, plane_bytes, router_planes, unpack_planes
 
@@ -49,6 +51,8 @@ __all__ = [
     "SectionInfo",
     "FabricImage",
     "build_image",
+    "check_design",
+    "write_image",
     "parse_image",
     "decode_image",
     "assemble_image",
@@ -106,9 +110,12 @@ class SectionInfo:
     def where(self) -> str:
         return f"section {self.name} (offset {self.offset}, {self.length} bytes)"
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as a JSON-safe record (CRC as 8 hex digits)."""
         return {"name": self.name, "type": self.type, "offset": self.offset, "length": self.length,
                 "crc32": f"{self.crc32:08x}", "count": self.count, "critical": bool(self.flags & _CRITICAL)}
+
+    as_dict = to_dict  # transitional: firmware_map/inspection.py still calls as_dict; remove once it calls to_dict
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,6 +169,25 @@ class FabricImage:
     metadata: dict[str, Any] = field(default_factory=dict)
     n_explicit_rows: int = 0
     absent_sites: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return (f"FabricImage(wafer_id={self.wafer_id!r}, version={self.version[0]}.{self.version[1]}, "
+                f"grid={self.physical_rows}x{self.physical_cols}, logical={self.logical_rows}x{self.logical_cols}, "
+                f"scheme={self.scheme!r}, signed={self.signed}, digest={self.digest[:12]}...)")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Header fields and section table as a flat, JSON-safe record (no per-core arrays)."""
+        return {
+            "format_version": f"{self.version[0]}.{self.version[1]}", "wafer_id": self.wafer_id,
+            "design": self.repair_map.design, "design_fingerprint": self.design_fingerprint,
+            "physical_rows": self.physical_rows, "physical_cols": self.physical_cols,
+            "logical_rows": self.logical_rows, "logical_cols": self.logical_cols, "scheme": self.scheme,
+            "scheme_params": dict(self.scheme_params), "image_bytes": self.image_length, "digest_sha256": self.digest,
+            "signed": self.signed, "public_key": self.public_key.hex() if self.public_key else None,
+            "dead_cores": self.repair_map.defects.n_dead_sites, "dead_links": self.repair_map.defects.n_dead_links,
+            "absent_sites": None if self.absent_sites is None else int(self.absent_sites.size),
+            "metadata": dict(self.metadata),
+        }
 
     @cached_property
     def router(self) -> np.ndarray:
@@ -293,10 +319,30 @@ def build_image(repair_map: RepairMap, *, wafer_id: str = "", metadata: dict[str
         The design of the wafer: its sites outside the usable area are
         written to ``ABSENT_SITES`` and no route is laid through them.
 
+    Returns
+    -------
+    bytes
+        The image; write it with :func:`write_image`.
+
     Raises
     ------
     ImageBuildError
         The map, wafer id, scheme or metadata cannot be represented.
+    MismatchError
+        ``design`` is not the design the map was planned for.
+
+    Examples
+    --------
+    >>> from yieldkit.defect_map import DefectMap
+    >>> grid = np.array([[0, 1, 2], [4, 5, 6]])
+    >>> repair_map = RepairMap(grid, DefectMap(2, 4, [3]), scheme="row-shift", scheme_params={"reach": 1})
+    >>> image = build_image(repair_map, wafer_id="W17")
+    >>> image[:8]
+    b'YKFABIMG'
+    >>> image == build_image(repair_map, wafer_id="W17")  # deterministic
+    True
+    >>> parse_image(image).repair_map.physical_of_logical.tolist()
+    [[0, 1, 2], [4, 5, 6]]
     """
     pr, pc = int(repair_map.physical_rows), int(repair_map.physical_cols)
     p = np.asarray(repair_map.physical_of_logical)
@@ -329,8 +375,7 @@ def build_image(repair_map: RepairMap, *, wafer_id: str = "", metadata: dict[str
 
     absent = None
     if design is not None:
-        if (design.rows, design.cols) != (pr, pc):
-            raise ImageBuildError(f"repair map is for a {pr}x{pc} grid, design '{design.name}' is {design.rows}x{design.cols}")
+        check_design(repair_map, design)
         absent = np.flatnonzero(~design.site_exists.ravel())
     map_payload, n_explicit = encode_map(p, pr, pc)
     planes = router_planes(p, pr, pc, defects.dead_links, absent)
@@ -349,6 +394,73 @@ def build_image(repair_map: RepairMap, *, wafer_id: str = "", metadata: dict[str
         grids=(pr, pc, lr, lc), scheme=scheme, scheme_params=params, sections=sections,
         signing_key=signing_key,
     )
+
+
+def check_design(repair_map: RepairMap, design: Design) -> None:
+    """Raise :class:`MismatchError` unless ``design`` is the design ``repair_map`` was planned for.
+
+    The grids must agree, and the fingerprints when the map records one.
+
+    Examples
+    --------
+    >>> from yieldkit.defect_map import DefectMap
+    >>> from yieldkit.design import load_design
+    >>> repair_map = RepairMap(np.array([[0, 1]]), DefectMap(2, 3), scheme="row-shift")
+    >>> check_design(repair_map, load_design("small"))
+    Traceback (most recent call last):
+    ...
+    firmware_map.errors.MismatchError: design: the repair map is for a 2x3 grid, design 'small' is 64x68
+    """
+    pr, pc = int(repair_map.physical_rows), int(repair_map.physical_cols)
+    if (design.rows, design.cols) != (pr, pc):
+        raise MismatchError(f"the repair map is for a {pr}x{pc} grid, design '{design.name}' is "
+                            f"{design.rows}x{design.cols}", parameter="design")
+    if repair_map.design_fingerprint and repair_map.design_fingerprint != design.fingerprint:
+        raise MismatchError(f"the repair map was planned for design '{repair_map.design}' (fingerprint "
+                            f"{repair_map.design_fingerprint[:12]}...), not '{design.name}' "
+                            f"({design.fingerprint[:12]}...)", parameter="design")
+
+
+def write_image(image: bytes, path: str | Path) -> Path:
+    """Write an image file whole or not at all, with the permissions the umask gives.
+
+    The bytes go to a temporary file in the same folder, flushed to disk and
+    renamed over ``path`` (:func:`yieldkit.outputs.atomic_write`): a reader
+    (or a flashing service running as another user) sees the old file or the
+    complete new one, never half an image.
+
+    Parameters
+    ----------
+    image : bytes
+        An image from :func:`build_image`.
+    path : str or Path
+        The file to create or replace.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        The file could not be written (e.g. a full disk); an old file is intact.
+
+    Examples
+    --------
+    >>> import os, stat, tempfile
+    >>> from yieldkit.defect_map import DefectMap
+    >>> image = build_image(RepairMap(np.array([[0, 1]]), DefectMap(1, 3), scheme="row-shift"))
+    >>> old = os.umask(0o022)
+    >>> path = write_image(image, Path(tempfile.mkdtemp()) / "w17.fabimg")
+    >>> _ = os.umask(old)
+    >>> path.read_bytes() == image, oct(stat.S_IMODE(path.stat().st_mode))
+    (True, '0o644')
+    """
+    path = Path(path)
+    with atomic_write(path, "wb") as handle:
+        handle.write(image)
+    return path
 
 
 def assemble_image(*, wafer_id: bytes, fingerprint: bytes, grids: tuple[int, int, int, int], scheme: bytes,
@@ -608,10 +720,27 @@ def parse_image(data: bytes, *, public_key: bytes | None = None) -> FabricImage:
     public_key : bytes, optional
         Raw 32-byte Ed25519 public key the image must be signed with.
 
+    Returns
+    -------
+    FabricImage
+        Header fields, section table and the decoded :class:`RepairMap`.
+
     Raises
     ------
     ImageError
         A subclass naming the failing check and where.
+
+    Examples
+    --------
+    >>> from yieldkit.defect_map import DefectMap
+    >>> image = build_image(RepairMap(np.array([[0, 1], [3, 4]]), DefectMap(2, 3), scheme="row-shift"),
+    ...                     wafer_id="W17")
+    >>> parse_image(image)
+    FabricImage(wafer_id='W17', version=1.0, grid=2x3, logical=2x2, scheme='row-shift', signed=False, digest=...)
+    >>> parse_image(image[:-1])
+    Traceback (most recent call last):
+    ...
+    firmware_map.errors.ImageFormatError: structure check failed at offset 24: header says ... bytes, the file has ... (truncated)
     """
     data = bytes(data)
     layout = _read_layout(data)
@@ -679,5 +808,13 @@ def parse_image(data: bytes, *, public_key: bytes | None = None) -> FabricImage:
 
 
 def decode_image(data: bytes, *, public_key: bytes | None = None) -> RepairMap:
-    """The :class:`RepairMap` of an image (all of :func:`parse_image`'s checks apply)."""
+    """The :class:`RepairMap` of an image (all of :func:`parse_image`'s checks apply).
+
+    Examples
+    --------
+    >>> from yieldkit.defect_map import DefectMap
+    >>> repair_map = RepairMap(np.array([[0, 2]]), DefectMap(1, 3, [1]), scheme="row-shift")
+    >>> decode_image(build_image(repair_map)).physical_of_logical.tolist()
+    [[0, 2]]
+    """
     return parse_image(data, public_key=public_key).repair_map

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from yieldkit.errors import InputError
+from yieldkit.outputs import atomic_write
 
 __all__ = ["KeyFileError", "generate_key", "write_keypair", "load_private_key", "load_public_key",
            "public_key_bytes", "sign_digest", "verify_signature"]
@@ -25,26 +26,45 @@ class KeyFileError(InputError):
 
 
 def generate_key() -> Ed25519PrivateKey:
+    """A new random Ed25519 signing key."""
     return Ed25519PrivateKey.generate()
 
 
 def write_keypair(key: Ed25519PrivateKey, path: str | Path) -> tuple[Path, Path]:
-    """Write ``path`` (private, PKCS#8 PEM, mode 0600) and ``path.pub`` (public PEM)."""
+    """Write ``path`` (private key, PKCS#8 PEM, mode 0600) and ``path.pub`` (public key, umask permissions).
+
+    Each file is written whole or not at all (:func:`yieldkit.outputs.atomic_write`);
+    the private key is never readable by others, not even for a moment. The
+    public key follows the umask, so the services that verify images can read it.
+
+    Raises
+    ------
+    KeyFileError
+        ``path`` or ``path.pub`` exists already (a key is never overwritten).
+
+    Examples
+    --------
+    >>> import os, stat, tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> old = os.umask(0o022)
+    >>> private, public = write_keypair(generate_key(), folder / "fab.key")
+    >>> _ = os.umask(old)
+    >>> oct(stat.S_IMODE(private.stat().st_mode)), oct(stat.S_IMODE(public.stat().st_mode))
+    ('0o600', '0o644')
+    """
     path = Path(path)
     pub = path.with_name(path.name + ".pub")
+    for target in (path, pub):
+        if target.exists():
+            raise KeyFileError(f"{target}: already exists; refusing to overwrite a key")
     private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)
-    try:
-        with open(path, "xb") as fp:
-            path.chmod(0o600)
-            fp.write(private_pem)
-        pub.write_bytes(public_pem)
-    except FileExistsError:
-        raise KeyFileError(f"{path}: already exists; refusing to overwrite a key") from None
-    except OSError as exc:
-        raise KeyFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    with atomic_write(path, "wb", permissions=0o600) as handle:
+        handle.write(private_pem)
+    with atomic_write(pub, "wb") as handle:
+        handle.write(public_pem)
     return path, pub
 
 
@@ -73,7 +93,19 @@ def load_private_key(path: str | Path) -> Ed25519PrivateKey:
 
 
 def load_public_key(path_or_hex: str | Path) -> bytes:
-    """Raw 32-byte Ed25519 public key from a PEM file (public or private) or 64 hex digits."""
+    """Raw 32-byte Ed25519 public key from a public-key PEM file or 64 hex digits.
+
+    Raises
+    ------
+    KeyFileError
+        The file cannot be read, is not an Ed25519 public key, or is a
+        private key (verification takes the public key, ``KEY.pub``).
+
+    Examples
+    --------
+    >>> load_public_key("ab" * 32) == bytes([0xab] * 32)
+    True
+    """
     text = str(path_or_hex)
     if len(text) == 64 and not Path(text).exists():
         try:
@@ -81,14 +113,11 @@ def load_public_key(path_or_hex: str | Path) -> bytes:
         except ValueError:
             pass
     data = _read(path_or_hex, "public key")
+    if b"PRIVATE KEY-----" in data:
+        raise KeyFileError(f"{path_or_hex}: is a private key; verifying takes the public key ({path_or_hex}.pub)")
     try:
         key = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError):
-        try:
-            key = serialization.load_pem_private_key(data, password=None).public_key()
-        except Exception:  # noqa: BLE001
-            raise KeyFileError(f"{path_or_hex}: not a PEM public key") from None
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - cryptography raises several types for bad key data
         raise KeyFileError(f"{path_or_hex}: not a PEM public key") from None
     if not isinstance(key, Ed25519PublicKey):
         raise KeyFileError(f"{path_or_hex}: not an Ed25519 key")

@@ -4,10 +4,15 @@
 first failure, reporting which check failed and where. Integrity and decoding
 (``structure`` .. ``decode``) come from :func:`firmware_map.image.parse_image`;
 then the stored router planes are compared with the planes recomputed from
-the decoded map, the design fingerprint is checked when a design is known,
+the decoded map, the design fingerprint is checked when a design is known (and the ``design``
+check is reported as skipped, with the reason, when none is),
 the repair map's invariants are re-checked with
 :func:`yieldkit.verify.verify_repair_map`, and, with an external defect map,
 no logical core may land on one of its dead sites.
+
+A defect map or design of another grid or design is not a verification
+finding but bad input: :class:`~firmware_map.errors.MismatchError`
+(an ``InputError``) is raised before any content check.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ import numpy as np
 from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design, list_presets, load_design
 
-from firmware_map.errors import ImageError
-from firmware_map.image import FabricImage, parse_image
+from firmware_map.errors import ImageError, MismatchError
+from firmware_map.image import FabricImage, check_design, parse_image
 from firmware_map.router import PLANES, pack_planes, router_planes
 
-__all__ = ["CheckResult", "VerifyReport", "verify_image", "MALFORMED_CHECKS", "check_router", "design_for", "preset_for"]
+__all__ = ["CheckResult", "VerifyReport", "verify_image", "MALFORMED_CHECKS", "check_router", "design_for",
+           "preset_for", "check_defects_grid"]
 
 #: Checks whose failure means a malformed or tampered file (CLI exit 2); the others exit 1.
 MALFORMED_CHECKS = frozenset({"structure", "version", "header_crc", "crc", "digest", "signature", "decode"})
@@ -35,12 +41,21 @@ _MAX_VIOLATIONS = 20
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check: its name, whether it held, and for a failure where and why."""
+    """One check: its name, whether it held, and for a failure where and why.
+
+    A skipped check (``skipped=True``, ``ok=True``) could not run; its
+    ``message`` says why (e.g. no design to check against).
+    """
 
     check: str
     ok: bool
     where: str = ""
     message: str = ""
+    skipped: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The check as a flat, JSON-safe record."""
+        return asdict(self)
 
 
 @dataclass
@@ -79,20 +94,28 @@ class VerifyReport:
             return ""
         return f"{f.check} check failed" + (f" at {f.where}" if f.where else "") + f": {f.message}"
 
-    def as_dict(self) -> dict[str, Any]:
+    def __repr__(self) -> str:
+        failed = self.failed
+        return (f"VerifyReport(ok={self.ok}, failed={failed.check if failed else None!r}, "
+                f"design={self.design!r}, checks={len(self.checks)})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as a JSON-safe record (checks as a list of records)."""
         f = self.failed
         return {
             "ok": self.ok,
             "failed_check": f.check if f else None,
             "where": f.where if f else None,
             "message": f.message if f else None,
-            "checks": [asdict(c) for c in self.checks],
+            "checks": [c.to_dict() for c in self.checks],
             "design": self.design or None,
             "signed": self.image.signed if self.image is not None else None,
             "digest": self.image.digest if self.image is not None else None,
             "n_violations": self.n_violations,
             "violations": self.violations,
         }
+
+    as_dict = to_dict  # transitional: firmware_map/cli.py still calls as_dict; remove once it calls to_dict
 
 
 def check_router(image: FabricImage, absent_sites: np.ndarray | None = None) -> CheckResult:
@@ -127,28 +150,53 @@ def preset_for(name: str, fingerprint: str) -> Design | None:
     return None
 
 
-def design_for(image: FabricImage, design: Design | None) -> tuple[Design | None, CheckResult | None]:
-    """The design to check invariants against, and the result of the ``design`` check (None if not run).
+def design_for(image: FabricImage, design: Design | None) -> tuple[Design | None, CheckResult]:
+    """The design to check invariants against, and the result of the ``design`` check.
 
     With no design given, the preset named in the image's metadata is used
-    when its fingerprint matches the image's.
+    when its fingerprint matches the image's; otherwise the check is
+    skipped and its message says why.
+
+    Raises
+    ------
+    MismatchError
+        ``design`` is given and is not the image's (grid or fingerprint).
     """
-    fingerprint = image.design_fingerprint
     if design is None:
-        candidate = preset_for(image.repair_map.design, fingerprint)
-        if candidate is not None:
-            return candidate, _absent_matches(image, candidate) or CheckResult("design", True, f"preset '{candidate.name}'")
-        return None, None
-    grids = (design.rows, design.cols)
-    if grids != (image.physical_rows, image.physical_cols):
-        return design, CheckResult("design", False, "header (offset 104)",
-                                   f"image is for a {image.physical_rows}x{image.physical_cols} grid, design "
-                                   f"'{design.name}' is {design.rows}x{design.cols}")
-    if fingerprint and fingerprint != design.fingerprint:
-        return design, CheckResult("design", False, "header (offset 72)",
-                                   f"image was built for design fingerprint {fingerprint[:12]}..., "
-                                   f"'{design.name}' has {design.fingerprint[:12]}...")
-    return design, _absent_matches(image, design) or CheckResult("design", True, f"design '{design.name}'")
+        candidate = preset_for(image.repair_map.design, image.design_fingerprint)
+        if candidate is None:
+            return None, CheckResult("design", True, "header (offset 72)", _why_no_design(image), skipped=True)
+        design = candidate
+        passed = CheckResult("design", True, f"preset '{candidate.name}'")
+    else:
+        check_design(image.repair_map, design)
+        passed = CheckResult("design", True, f"design '{design.name}'")
+    return design, _absent_matches(image, design) or passed
+
+
+def _why_no_design(image: FabricImage) -> str:
+    name = image.repair_map.design
+    unchecked = "design not checked (give the design to check it)"
+    if name not in list_presets():
+        return f"no design given and the image names {f'{name!r}, not a preset' if name else 'none'}; {unchecked}"
+    preset = load_design(name)
+    if (preset.rows, preset.cols) != (image.physical_rows, image.physical_cols):
+        return (f"the image names preset {name!r} but is for a {image.physical_rows}x{image.physical_cols} grid, "
+                f"the preset is {preset.rows}x{preset.cols}; {unchecked}")
+    if not image.design_fingerprint:
+        return f"the image names preset {name!r} but carries no design fingerprint; {unchecked}"
+    return (f"the image names preset {name!r} but was built for another design (fingerprint "
+            f"{image.design_fingerprint[:12]}..., the preset's {preset.fingerprint[:12]}...); {unchecked}")
+
+
+def check_defects_grid(image: FabricImage, defects: DefectMap) -> None:
+    """Raise :class:`MismatchError` unless ``defects`` is a map of the image's physical grid.
+
+    :func:`verify_image` calls it before any content check (see its example).
+    """
+    if (defects.rows, defects.cols) != (image.physical_rows, image.physical_cols):
+        raise MismatchError(f"the defect map is for a {defects.rows}x{defects.cols} grid, the image for "
+                            f"{image.physical_rows}x{image.physical_cols}", parameter="defects")
 
 
 def _absent_matches(image: FabricImage, design: Design) -> CheckResult | None:
@@ -196,10 +244,6 @@ def _invariants(report: VerifyReport, check: str, image: FabricImage, design: De
 
 
 def _check_defects(image: FabricImage, defects: DefectMap) -> CheckResult:
-    if (defects.rows, defects.cols) != (image.physical_rows, image.physical_cols):
-        return CheckResult("defects", False, "defect map",
-                           f"defect map is {defects.rows}x{defects.cols}, the image "
-                           f"{image.physical_rows}x{image.physical_cols}")
     p = image.repair_map.physical_of_logical
     on_dead = np.isin(p, defects.dead_sites)
     if on_dead.any():
@@ -226,7 +270,33 @@ def verify_image(data: bytes, *, defects: DefectMap | None = None, public_key: b
         Raw Ed25519 public key the image must be signed with.
     design : Design, optional
         The design to check the fingerprint and site existence against;
-        default: the preset named in the image when its fingerprint matches.
+        default: the preset named in the image when its fingerprint matches
+        (else the ``design`` check is skipped, saying why).
+
+    Returns
+    -------
+    VerifyReport
+        The checks run, ending at the first failure; ``exit_code`` 2 for a
+        malformed or tampered file, 1 for a well-formed invalid map.
+
+    Raises
+    ------
+    MismatchError
+        ``defects`` or ``design`` is of another grid or design than the image.
+
+    Examples
+    --------
+    >>> from yieldkit.repair_map import RepairMap
+    >>> grid = np.array([[0, 1, 2], [4, 5, 6]])
+    >>> repair_map = RepairMap(grid, DefectMap(2, 4, [3]), scheme="row-shift", scheme_params={"reach": 1})
+    >>> from firmware_map.image import build_image
+    >>> report = verify_image(build_image(repair_map))
+    >>> report.ok, [c.check for c in report.checks if c.skipped]
+    (True, ['design'])
+    >>> verify_image(build_image(repair_map), defects=DefectMap(3, 4))
+    Traceback (most recent call last):
+    ...
+    firmware_map.errors.MismatchError: defects: the defect map is for a 3x4 grid, the image for 2x4
     """
     report = VerifyReport()
     try:
@@ -238,6 +308,10 @@ def verify_image(data: bytes, *, defects: DefectMap | None = None, public_key: b
             report.checks.append(CheckResult(name, True))
         report.checks.append(CheckResult(exc.check, False, exc.where, exc.message))
         return report
+    if defects is not None:  # files that do not belong together: bad input, before any content check
+        check_defects_grid(image, defects)
+    if design is not None:
+        check_design(image.repair_map, design)
     report.image = image
     report.checks.extend(CheckResult(name, True) for name in _INTEGRITY)
     if image.signed or public_key is not None:
@@ -247,10 +321,9 @@ def verify_image(data: bytes, *, defects: DefectMap | None = None, public_key: b
     if not report.ok:
         return report
     resolved, design_check = design_for(image, design)
-    if design_check is not None:
-        report.checks.append(design_check)
-        if not design_check.ok:
-            return report
+    report.checks.append(design_check)
+    if not design_check.ok:
+        return report
     report.design = resolved.name if resolved is not None else ""
     if resolved is not None and image.absent_sites is None and not resolved.site_exists.all():
         # Built without the design: its routes must still avoid the design's absent sites.

@@ -1,4 +1,4 @@
-"""Several writer processes at once, and a writer killed mid-stream: db/writer.py, db/engine.py."""
+"""Several writer processes at once, and a writer killed mid-stream: db/writer.py, db/wafer_maps.py, db/engine.py."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import os
 import signal
 import sys
 import time
+from collections import defaultdict
 
 import pytest
 
-from db.engine import make_engine
+from db.engine import make_engine, write_transaction
 from db.writer import write_fault_events
 
 N_WRITERS = 4
@@ -130,3 +131,82 @@ def test_concurrent_upgrades_all_succeed(empty_db_url):
         p.join(timeout=120)
     assert [p.exitcode for p in procs] == [0, 0, 0]
     assert current(empty_db_url).at_head
+
+
+# --- stations racing to create the same lot, campaign and image -----------------------------------
+
+RACE_STATIONS = 4
+RACE_TRIALS = 10
+
+
+def _fake_image(trial: int) -> bytes:
+    """Bytes that start like a fabric image (the writer reads only the magic and version)."""
+    return b"YKFABIMG\x01\x00\x00\x00" + f"race trial {trial}".encode()
+
+
+def _racing_station(url: str, wafer_id: int, transaction: str, barrier, results) -> None:
+    """Each trial: wait for all stations, then create the same lot, campaign and image at once."""
+    from db.wafer_maps import add_fabric_image
+    from db.writer import ensure_campaign, ensure_lot
+
+    engine = make_engine(url)
+    steps = {
+        "lot": lambda conn, t: ensure_lot(conn, f"RACE-L{t}"),
+        "campaign": lambda conn, t: ensure_campaign(conn, f"race-c{t}"),
+        "image": lambda conn, t: add_fabric_image(conn, wafer_id, _fake_image(t)),
+    }
+    try:
+        for trial in range(RACE_TRIALS):
+            for kind, step in steps.items():
+                barrier.wait(timeout=120)  # generous: the stations start slowly on a loaded machine
+                # write_transaction is the documented way (BEGIN IMMEDIATE on SQLite); engine.begin()
+                # is a plain deferred transaction, which a careless caller could use.
+                with (write_transaction(engine) if transaction == "write_transaction" else engine.begin()) as conn:
+                    results.put((kind, trial, step(conn, trial)))
+    except BaseException as err:
+        results.put(("error", type(err).__name__, str(err).splitlines()[0]))
+        barrier.abort()  # release the other stations instead of leaving them waiting
+        raise
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("transaction", ["write_transaction", "begin"])
+def test_stations_racing_to_create_the_same_rows_all_get_one_id(db_backend, db_url, db_seed, transaction):
+    if db_backend == "postgresql" and transaction == "begin":
+        pytest.skip("on PostgreSQL write_transaction is a plain BEGIN: the write_transaction case covers it")
+    wafer = db_seed(0)["wafer"]
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(RACE_STATIONS)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_racing_station, args=(db_url, wafer, transaction, barrier, results))
+             for _ in range(RACE_STATIONS)]
+    for p in procs:
+        p.start()
+    ids: dict[tuple[str, int], set[int]] = defaultdict(set)
+    errors = []
+    expected = 3 * RACE_TRIALS * RACE_STATIONS
+    received = 0
+    deadline = time.monotonic() + 180
+    while received < expected and time.monotonic() < deadline:
+        if not any(p.is_alive() for p in procs) and results.empty():
+            break
+        try:
+            item = results.get(timeout=1)
+        except Exception:  # noqa: BLE001 - queue.Empty: poll the processes again
+            continue
+        if item[0] == "error":
+            errors.append(item)
+            continue
+        kind, trial, row_id = item
+        ids[(kind, trial)].add(row_id)
+        received += 1
+    for p in procs:
+        p.join(timeout=60)
+    assert errors == []  # e.g. a duplicate-key IntegrityError or "database is locked"
+    assert [p.exitcode for p in procs] == [0] * RACE_STATIONS
+    assert received == expected
+    assert all(len(found) == 1 for found in ids.values())  # every station got the same row
+    assert _scalar(db_url, "SELECT count(*) FROM lots WHERE name LIKE 'RACE-L%%'") == RACE_TRIALS
+    assert _scalar(db_url, "SELECT count(*) FROM campaigns WHERE name LIKE 'race-c%%'") == RACE_TRIALS
+    assert _scalar(db_url, "SELECT count(*) FROM fabric_images") == RACE_TRIALS

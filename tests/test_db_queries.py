@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
 from db import queries
 from db.engine import write_transaction
 from db.models import WaferState
+from db.wafer_maps import add_fabric_image
 from db.writer import (
-    add_fabric_image,
     add_remap,
     add_run,
     add_wafer,
@@ -19,6 +21,10 @@ from db.writer import (
 )
 from yieldkit.errors import InputError
 from yieldkit.faults import FaultClass
+
+
+#: Three image versions of wafer W1 (the writer reads only the magic and format version).
+IMAGES = [b"YKFABIMG\x01\x00\x00\x00" + f"image {k}".encode() for k in range(3)]
 
 
 @pytest.fixture
@@ -36,11 +42,9 @@ def populated(db_engine):
                      voltage_v=0.9, hours=48)
         r3 = add_run(conn, campaign_id=c2, wafer_id=w3, station="S1", operator="b", temperature_c=85,
                      voltage_v=0.8, hours=48)
-        img1 = add_fabric_image(conn, wafer_id=w1, sha256="1" * 64, format_version=1, size_bytes=1, blob=b"x")
-        img2 = add_fabric_image(conn, wafer_id=w1, sha256="2" * 64, format_version=1, size_bytes=1, blob=b"y",
-                                parent_id=img1)
-        img3 = add_fabric_image(conn, wafer_id=w1, sha256="3" * 64, format_version=1, size_bytes=1, blob=b"z",
-                                parent_id=img2)
+        img1 = add_fabric_image(conn, w1, IMAGES[0])
+        img2 = add_fabric_image(conn, w1, IMAGES[1], parent_id=img1)
+        img3 = add_fabric_image(conn, w1, IMAGES[2], parent_id=img2)
         add_remap(conn, wafer_id=w1, old_image_id=img2, new_image_id=img3, at_h=30.0, cores_mapped_out=[9],
                   run_id=r1, reason="second")
         add_remap(conn, wafer_id=w1, old_image_id=img1, new_image_id=img2, at_h=5.0, cores_mapped_out=[4, 2],
@@ -116,7 +120,7 @@ def test_remap_history(populated):
     history = queries.remap_history(populated, "W1")
     assert history["reason"].tolist() == ["first", "second"]
     assert history["at_h"].tolist() == [5.0, 30.0]
-    assert history["old_sha256"].tolist() == ["1" * 64, "2" * 64]
+    assert history["old_sha256"].tolist() == [hashlib.sha256(image).hexdigest() for image in IMAGES[:2]]
     assert history["cores_mapped_out"][0].tolist() == [2, 4]
     assert history["station"].tolist() == ["S1", "S1"]
     assert queries.remap_history(populated, "W3").empty

@@ -230,3 +230,46 @@ def test_encode_decode_ids_round_trip():
     assert blob[:8] == (0).to_bytes(8, "little") and blob[8:16] == (5).to_bytes(8, "little")
     np.testing.assert_array_equal(decode_ids(blob), ids)
     assert decode_ids(None).size == 0 and decode_ids(b"").dtype == np.int64
+
+
+def test_package_exports_engine_writers_and_queries():
+    import db
+
+    assert set(db.__all__) >= {"make_engine", "write_transaction", "upgrade", "ensure_lot", "add_defect_map",
+                               "add_repair_map", "add_fabric_image", "load_defect_map", "load_repair_map",
+                               "load_fabric_image", "write_fault_events", "pareto", "export_table"}
+    assert all(callable(getattr(db, name)) for name in db.__all__)
+    assert "DESIGN.md" not in (db.__doc__ or "")
+    import db.engine
+
+    assert not hasattr(db.engine, "is_sqlite")
+
+
+def test_maps_written_before_revision_0002_reload_after_the_upgrade(empty_db_url):
+    """Rows of the initial schema get the new columns' defaults and still load as domain objects."""
+    from db.models import encode_ids
+    from db.wafer_maps import load_defect_map, load_repair_map
+
+    upgrade(empty_db_url, "0001")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO lots (name) VALUES ('L1')")
+            conn.exec_driver_sql("INSERT INTO wafers (lot_id, serial, design) VALUES (1, 'W1', 'small')")
+            conn.execute(text("INSERT INTO defect_maps (wafer_id, source, rows, cols, n_dead_sites, n_dead_links, "
+                              "dead_sites, dead_links) VALUES (1, 'inspection', 2, 3, 1, 0, :sites, :links)"),
+                         {"sites": encode_ids([4]), "links": encode_ids([])})
+            conn.execute(text("INSERT INTO repair_maps (wafer_id, defect_map_id, scheme, logical_rows, logical_cols, "
+                              "physical_rows, physical_cols, full_fabric, mapping) "
+                              "VALUES (1, 1, 'row-shift', 1, 2, 2, 3, :full, :mapping)"),
+                         {"full": True, "mapping": encode_ids([0, 1])})
+        assert upgrade(engine).at_head
+        with engine.connect() as conn:
+            defects = load_defect_map(conn, 1)
+            repair_map = load_repair_map(conn, 1)
+    finally:
+        engine.dispose()
+    assert defects.dead_sites.tolist() == [4] and defects.design == ""
+    assert repair_map.physical_of_logical.tolist() == [[0, 1]] and repair_map.scheme_params == {}
+    assert (repair_map.design, repair_map.design_fingerprint, repair_map.algorithm) == ("", "", "")
+    assert downgrade(empty_db_url, "0001").revision == "0001"

@@ -1,4 +1,4 @@
-"""Bulk fault-event writer and record helpers: db/writer.py."""
+"""Bulk fault-event writer and record helpers: db/writer.py (maps and images: test_db_wafer_maps.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from sqlalchemy import exc, select, text
 
 from db.engine import write_transaction
 from db.models import FabricImageRecord, Wafer, WaferState, decode_ids
+from db.wafer_maps import add_defect_map, add_fabric_image
 from db.writer import (
     FaultEventError,
-    add_defect_map,
-    add_fabric_image,
     add_remap,
     set_wafer_state,
     write_fault_events,
     write_workload_executions,
 )
+from yieldkit.defect_map import DefectMap
 from yieldkit.faults import FaultClass
 
 CLASSES = list(FaultClass)
@@ -147,26 +147,26 @@ def test_workload_executions_idempotent(db_engine, db_seed):
 
 def test_record_helpers(db_engine, db_seed):
     ids = db_seed(1)
+    first, second = (b"YKFABIMG\x01\x00\x00\x00" + tag for tag in (b"one", b"two"))
     with write_transaction(db_engine) as conn:
-        dm = add_defect_map(conn, wafer_id=ids["wafer"], rows=10, cols=12, dead_sites=[5, 3, 5], dead_links=[40])
-        img1 = add_fabric_image(conn, wafer_id=ids["wafer"], sha256="a" * 64, format_version=1, size_bytes=3,
-                                blob=b"abc")
-        again = add_fabric_image(conn, wafer_id=ids["wafer"], sha256="a" * 64, format_version=1, size_bytes=3,
-                                 blob=b"abc")
-        img2 = add_fabric_image(conn, wafer_id=ids["wafer"], sha256="b" * 64, format_version=1, size_bytes=3,
-                                path="/images/w1-2.fab", parent_id=img1)
+        dm = add_defect_map(conn, ids["wafer"], DefectMap(10, 12, [5, 3, 5], [40]))
+        img1 = add_fabric_image(conn, ids["wafer"], first)
+        again = add_fabric_image(conn, ids["wafer"], first)
+        img2 = add_fabric_image(conn, ids["wafer"], second, path="/images/w1-2.fab", parent_id=img1)
         add_remap(conn, wafer_id=ids["wafer"], old_image_id=img1, new_image_id=img2, at_h=12.5,
                   cores_mapped_out=[17, 4], run_id=ids["runs"][0], reason="marginal core")
         set_wafer_state(conn, ids["wafer"], WaferState.IN_BURN_IN)
-    assert again == img1 and dm >= 1
+    assert again == img1 and img2 != img1 and dm >= 1
     with db_engine.connect() as conn:
         blob = conn.exec_driver_sql("SELECT dead_sites FROM defect_maps").scalar()
         assert decode_ids(blob).tolist() == [3, 5]
         assert conn.scalar(select(Wafer.state)) == WaferState.IN_BURN_IN
         assert conn.scalar(select(FabricImageRecord.parent_id).where(FabricImageRecord.id == img2)) == img1
+        assert conn.scalar(select(FabricImageRecord.size_bytes).where(FabricImageRecord.id == img2)) == len(second)
     with pytest.raises(exc.IntegrityError):  # neither blob nor path
         with write_transaction(db_engine) as conn:
-            add_fabric_image(conn, wafer_id=ids["wafer"], sha256="c" * 64, format_version=1, size_bytes=0)
+            conn.exec_driver_sql(f"INSERT INTO fabric_images (wafer_id, sha256, format_version, size_bytes) "
+                                 f"VALUES ({ids['wafer']}, '{'c' * 64}', 1, 0)")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -188,3 +188,12 @@ def test_any_replay_pattern_stores_each_event_once(db_engine, db_seed, chunks, b
     with db_engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT seq FROM fault_events ORDER BY seq").scalars().all()
     assert stored == sorted(expected)
+
+
+def test_write_stats_record(db_engine, db_seed):
+    import json
+
+    run = db_seed(1)["runs"][0]
+    write_fault_events(db_engine, make_events([run], 5))
+    record = json.loads(json.dumps(write_fault_events(db_engine, make_events([run], 8)).to_dict()))
+    assert (record["rows"], record["inserted"], record["duplicates"], record["batches"]) == (8, 3, 5, 1)

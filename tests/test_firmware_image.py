@@ -27,17 +27,13 @@ from firmware_map import (
     parse_image,
 )
 from firmware_map import image as im
-from firmware_map.samples import random_dead_sites, row_shift_map, spare_links, tiny_design
 from firmware_map.signing import generate_key, public_key_bytes
-
-
-def assert_same_map(a: RepairMap, b: RepairMap) -> None:
-    assert a.physical_of_logical.dtype == b.physical_of_logical.dtype == np.int64
-    assert np.array_equal(a.physical_of_logical, b.physical_of_logical)
-    assert np.array_equal(a.defects.dead_sites, b.defects.dead_sites)
-    assert np.array_equal(a.defects.dead_links, b.defects.dead_links)
-    assert (a.defects.rows, a.defects.cols, a.defects.design) == (b.defects.rows, b.defects.cols, b.defects.design)
-    assert a.meta() == b.meta()
+from tests.fabric_samples import (
+    assert_same_repair_map as assert_same_map,
+    planned_map,
+    random_dead_links,
+    random_dead_sites,
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +44,7 @@ def small():
 @pytest.fixture(scope="module")
 def small_map(small):
     rng = np.random.default_rng(4)
-    defects = DefectMap(small.rows, small.cols, random_dead_sites(small, 25, rng), design=small.name)
-    return row_shift_map(small, defects)
+    return planned_map(small, random_dead_sites(small, 10, rng))
 
 
 def test_identity_map_round_trips(small):
@@ -60,7 +55,7 @@ def test_identity_map_round_trips(small):
     assert_same_map(decode_image(img), rm)
 
 
-def test_row_shift_map_round_trips_with_metadata(small_map):
+def test_planned_map_round_trips_with_metadata(small_map):
     img = build_image(small_map, wafer_id="W17", metadata={"built_at": "2026-01-02T03:04:05Z", "lot": 3})
     fi = parse_image(img)
     assert_same_map(fi.repair_map, small_map)
@@ -121,8 +116,8 @@ def test_signed_image_round_trips_and_signature_is_deterministic(small_map):
 def test_wse_map_round_trips_under_one_byte_per_core():
     wse = load_design("wse")
     rng = np.random.default_rng(11)
-    defects = DefectMap(wse.rows, wse.cols, random_dead_sites(wse, 200, rng), spare_links(wse, 20, rng), design="wse")
-    rm = row_shift_map(wse, defects)
+    spare_rows = range(wse.logical_row_offset)  # above the logical band
+    rm = planned_map(wse, random_dead_sites(wse, 200, rng), random_dead_links(wse, 20, rng, spare_rows))
     img = build_image(rm, wafer_id="W17")
     fi = parse_image(img)
     assert_same_map(fi.repair_map, rm)
@@ -392,3 +387,16 @@ def test_signature_must_be_last_and_well_placed(small_map):
     sections = _sections_of(_forge(small_map)) + [(im.SIGNATURE, 0, bytes(96), 0)]
     with pytest.raises(ImageFormatError):
         parse_image(_forge(small_map, sections=sections))
+
+
+def test_parsed_image_record_and_repr(small_map):
+    import json
+
+    key = generate_key()
+    fi = parse_image(build_image(small_map, wafer_id="W17", metadata={"lot": 3}, signing_key=key))
+    record = json.loads(json.dumps(fi.to_dict()))  # flat and JSON-safe
+    assert record["wafer_id"] == "W17" and record["metadata"] == {"lot": 3} and record["signed"] is True
+    assert record["public_key"] == public_key_bytes(key).hex() and record["digest_sha256"] == fi.digest
+    assert record["dead_cores"] == small_map.defects.n_dead_sites and record["absent_sites"] is None
+    assert "\n" not in repr(fi) and len(repr(fi)) < 200 and "W17" in repr(fi)
+    assert [s.to_dict()["name"] for s in fi.sections][:2] == ["MAP", "ROUTER"]

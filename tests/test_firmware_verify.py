@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -12,9 +14,10 @@ from yieldkit.repair_map import RepairMap
 from firmware_map import build_image, parse_image
 from firmware_map import image as im
 from firmware_map.router import pack_planes, router_planes
-from firmware_map.samples import row_shift_map, tiny_design
+from firmware_map.errors import MismatchError
 from firmware_map.signing import generate_key, public_key_bytes
 from firmware_map.verify import MALFORMED_CHECKS, verify_image
+from tests.fabric_samples import planned_map, tiny_design
 
 pytest.importorskip("yieldkit.verify")
 
@@ -30,7 +33,7 @@ def valid_map(small):
     rng = np.random.default_rng(2)
     rows = np.arange(0, 64, 4)
     dead = rows * small.cols + rng.integers(0, 64, rows.size)
-    return row_shift_map(small, DefectMap(small.rows, small.cols, dead, design="small"))
+    return planned_map(small, dead)
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +47,11 @@ def _names(report):
 
 def test_valid_image_passes_every_check(valid_img):
     report = verify_image(valid_img)
-    assert report.ok and report.exit_code == 0, report.as_dict()
+    assert report.ok and report.exit_code == 0, report.to_dict()
     assert _names(report) == ["structure", "version", "header_crc", "crc", "digest", "decode", "router",
                               "design", "invariants"]
     assert report.design == "small"
-    d = report.as_dict()
+    d = report.to_dict()
     assert d["ok"] and d["failed_check"] is None and d["violations"] == []
 
 
@@ -107,7 +110,7 @@ def test_router_entry_that_disagrees_with_the_map_is_found(valid_map, small):
 
 
 def test_invariant_violation_is_reported_with_location(small):
-    grid = row_shift_map(small).physical_of_logical.copy()
+    grid = planned_map(small).physical_of_logical.copy()
     grid[10, 20] = grid[10, 21]                      # two logical cores on one site
     rm = RepairMap(grid, DefectMap.empty(small), scheme="row-shift", scheme_params={"reach": 1},
                    design="small", design_fingerprint=small.fingerprint)
@@ -119,7 +122,7 @@ def test_invariant_violation_is_reported_with_location(small):
 
 
 def test_dead_site_in_the_image_defects_is_an_invariant_failure(small):
-    rm = row_shift_map(small)
+    rm = planned_map(small)
     p = rm.physical_of_logical
     rm2 = RepairMap(p, DefectMap(small.rows, small.cols, [int(p[3, 3])]), scheme=rm.scheme,
                     scheme_params=rm.scheme_params, design="small", design_fingerprint=small.fingerprint)
@@ -151,25 +154,68 @@ def test_external_defect_map_dead_link_fails_the_defects_check(valid_img, valid_
     assert report.violations[0]["invariant"] == "dead_link"
 
 
-def test_defect_map_of_another_grid_fails(valid_img):
-    report = verify_image(valid_img, defects=DefectMap(10, 10))
-    assert report.failed.check == "defects" and "10x10" in report.failed.message
+def test_defect_map_of_another_grid_is_bad_input(valid_img):
+    """Files that do not belong together are an InputError (exit 2), not a failed check (exit 1)."""
+    with pytest.raises(MismatchError, match=r"^defects: the defect map is for a 10x10 grid, the image for 64x68$"):
+        verify_image(valid_img, defects=DefectMap(10, 10))
 
 
-def test_design_mismatch_is_reported(valid_img):
-    report = verify_image(valid_img, design=tiny_design())
-    assert report.failed.check == "design" and report.exit_code == 1
-    other = load_design("small").with_spares_per_row(4)  # same grid, same fingerprint inputs
+def test_design_of_another_grid_or_fingerprint_is_bad_input(valid_img, valid_map):
+    with pytest.raises(MismatchError, match=r"^design: the repair map is for a 64x68 grid, design 'tiny' is 8x10$"):
+        verify_image(valid_img, design=tiny_design())
+    small = load_design("small")
+    other = small.with_spares_per_row(4)  # same grid, same fingerprint inputs
     assert verify_image(valid_img, design=other).ok
+    reach2 = dataclasses.replace(small, scheme_params={"reach": 2})
+    assert reach2.fingerprint != small.fingerprint
+    with pytest.raises(MismatchError, match="^design: the repair map was planned for design 'small'"):
+        verify_image(valid_img, design=reach2)
+    with pytest.raises(MismatchError, match="^design: "):
+        build_image(valid_map, design=reach2)
+
+
+def test_design_check_is_skipped_with_a_reason_when_no_design_is_known(valid_map, small):
+    """An image naming a preset whose grid it does not have: the design check is listed as skipped, not absent."""
+    tiny = tiny_design()
+    tiny_map = planned_map(tiny)
+    named_small = RepairMap(tiny_map.physical_of_logical, tiny_map.defects, tiny_map.scheme, tiny_map.scheme_params,
+                            design="small", design_fingerprint=tiny.fingerprint, algorithm=tiny_map.algorithm)
+    report = verify_image(build_image(named_small))
+    assert report.ok
+    (design,) = [c for c in report.checks if c.check == "design"]
+    assert design.skipped and "preset 'small' but is for a 8x10 grid, the preset is 64x68" in design.message
+    assert report.to_dict()["checks"][_names(report).index("design")]["skipped"] is True
+    report = verify_image(build_image(tiny_map))  # names no preset at all
+    (design,) = [c for c in report.checks if c.check == "design"]
+    assert design.skipped and "'tiny', not a preset" in design.message
+    report = verify_image(build_image(valid_map))  # the preset's own fingerprint: checked, not skipped
+    (design,) = [c for c in report.checks if c.check == "design"]
+    assert not design.skipped and design.ok and design.where == "preset 'small'"
 
 
 def test_malformed_checks_are_the_integrity_ones():
     assert MALFORMED_CHECKS == {"structure", "version", "header_crc", "crc", "digest", "signature", "decode"}
 
 
+def _left_aligned_map(design) -> RepairMap:
+    """Hand-made valid map: logical row i on physical row offset + i, its cores on the leftmost live sites.
+
+    On ``wse`` the rows of the clipped corners start at different columns, so
+    the L routes between neighbouring rows cross sites outside the wafer.
+    """
+    off, lr, lc = design.logical_row_offset, design.logical_rows, design.logical_cols
+    band = design.site_exists[off:off + lr]
+    rows, cols = np.nonzero(band & (np.cumsum(band, axis=1) <= lc))
+    grid = ((rows + off) * design.cols + cols).reshape(lr, lc).astype(np.int64)
+    return RepairMap(grid, DefectMap.empty(design), design.scheme, dict(design.scheme_params), design=design.name,
+                     design_fingerprint=design.fingerprint, algorithm="test.left_aligned")
+
+
 def test_image_built_without_its_design_must_not_route_through_absent_sites():
     wse = load_design("wse")
-    rm = row_shift_map(wse)
+    rm = _left_aligned_map(wse)
     report = verify_image(build_image(rm))              # no ABSENT_SITES: routes ignore the clipped corners
     assert report.failed.check == "router" and "absent sites of design 'wse'" in report.failed.message
     assert verify_image(build_image(rm, design=wse)).ok
+    planned = planned_map(wse)                          # the planner's map needs no route outside the wafer
+    assert verify_image(build_image(planned)).ok
