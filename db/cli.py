@@ -56,7 +56,7 @@ def upgrade_cmd(db_url: str | None, revision: str, fmt: str | None) -> None:
     Example:
       yieldkit db upgrade --db postgresql+psycopg://postgres@127.0.0.1:5432/test
     """
-    emit(upgrade(db_url, revision).as_dict(), fmt)
+    emit(upgrade(db_url, revision).to_dict(), fmt)
 
 
 @db.command("current")
@@ -75,7 +75,7 @@ def current_cmd(db_url: str | None, fmt: str | None) -> None:
             f"database {rev.url} is at revision {rev.revision!r}, unknown to this yieldkit "
             f"(newest known: {rev.head}); written by a newer version?"
         )
-    emit(rev.as_dict(), fmt)
+    emit(rev.to_dict(), fmt)
 
 
 @db.command("stats")

@@ -58,7 +58,6 @@ class Revision:
         return {"url": self.url, "revision": self.revision, "head": self.head, "at_head": self.at_head,
                 "known": self.known}
 
-    as_dict = to_dict  # transitional: db/cli.py still calls as_dict; remove once it calls to_dict
 
 
 def alembic_config() -> Config:

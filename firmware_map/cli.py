@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -28,12 +27,13 @@ __all__ = ["firmware"]
 
 def _write_image(path: str, data: bytes) -> None:
     """Write the image to ``path`` whole or not at all (``-``: standard output)."""
+    from firmware_map.image import write_image
+
     if path == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    with atomic_write(path, "wb") as handle:
-        handle.write(data)
+    write_image(data, path)
 
 
 def _load_repair_map(path: str) -> Any:
@@ -107,7 +107,7 @@ def build(repair_map: str, output: str, sign_key: str | None, wafer_id: str, met
     Example:
       yieldkit firmware build w17.repair.npz -o w17.fabimg --wafer-id W17 --sign-key fab.key
     """
-    from firmware_map.image import build_image, parse_image
+    from firmware_map.image import build_image, check_design, parse_image
     from firmware_map.inspection import summarize
     from firmware_map.signing import load_private_key
     from firmware_map.verify import preset_for
@@ -116,9 +116,8 @@ def build(repair_map: str, output: str, sign_key: str | None, wafer_id: str, met
     rm = _load_repair_map(repair_map)
     key = load_private_key(sign_key) if sign_key else None
     design = load_design(design_name) if design_name else preset_for(rm.design, rm.design_fingerprint)
-    if design is not None and (design.rows, design.cols) != (rm.physical_rows, rm.physical_cols):
-        raise InputError(f"design '{design.name}' is {design.rows}x{design.cols} sites, the repair map {repair_map} "
-                         f"is for {rm.physical_rows}x{rm.physical_cols}", parameter="--design")
+    if design is not None:
+        check_design(rm, design)
     if check:
         from yieldkit.verify import verify_repair_map
 
@@ -160,6 +159,7 @@ def verify(image: str, defects: str | None, pubkey: str | None, design_name: str
     from yieldkit.cli.inputs import read_defect_map
     from yieldkit.design import load_design
 
+    from firmware_map.errors import MismatchError
     from firmware_map.image import read_image_bytes
     from firmware_map.verify import verify_image
 
@@ -167,13 +167,11 @@ def verify(image: str, defects: str | None, pubkey: str | None, design_name: str
     defect_map = read_defect_map(defects) if defects else None
     design = load_design(design_name) if design_name else None
     data = read_image_bytes(image)
-    report = verify_image(data, defects=defect_map, public_key=key, design=design)
-    failed, parsed = report.failed, report.image
-    if defect_map is not None and failed is not None and failed.check == "defects" and parsed is not None \
-            and (defect_map.rows, defect_map.cols) != (parsed.physical_rows, parsed.physical_cols):
-        raise InputError(f"{defects}: the defect map is {defect_map.rows}x{defect_map.cols} sites, the image "
-                         f"{image} {parsed.physical_rows}x{parsed.physical_cols}: not the same wafer")
-    emit({"image": image, **report.as_dict()}, fmt)
+    try:
+        report = verify_image(data, defects=defect_map, public_key=key, design=design)
+    except MismatchError as err:
+        raise err.naming(f"--{err.parameter} {defects if err.parameter == 'defects' else design_name}") from None
+    emit({"image": image, **report.to_dict()}, fmt)
     if report.exit_code == 2:
         raise InputError(f"{image}: {report.error_line()}")
     if report.exit_code == 1:
@@ -181,13 +179,13 @@ def verify(image: str, defects: str | None, pubkey: str | None, design_name: str
 
 
 def _public_key(text: str) -> bytes:
-    """The public key of ``--pubkey``; a private key file is refused (it must never be handed around)."""
-    from firmware_map.signing import load_public_key
+    """The public key of ``--pubkey`` (the loader refuses a private key: it must never be handed around)."""
+    from firmware_map.signing import KeyFileError, load_public_key
 
-    path = Path(text)
-    if path.is_file() and b"PRIVATE KEY" in path.read_bytes()[:200]:
-        raise InputError(f"{text}: is a private key; give the public key (e.g. {text}.pub)", parameter="--pubkey")
-    return load_public_key(text)
+    try:
+        return load_public_key(text)
+    except KeyFileError as err:
+        raise err.naming("--pubkey") from None
 
 
 @firmware.command("inspect")

@@ -115,7 +115,6 @@ class VerifyReport:
             "violations": self.violations,
         }
 
-    as_dict = to_dict  # transitional: firmware_map/cli.py still calls as_dict; remove once it calls to_dict
 
 
 def check_router(image: FabricImage, absent_sites: np.ndarray | None = None) -> CheckResult:

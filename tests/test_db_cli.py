@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from db.engine import make_engine, write_transaction
 from db.migrate import head_revision
-from db.writer import add_defect_map, write_fault_events
+from db import add_defect_map, write_fault_events
+from yieldkit.defect_map import DefectMap
 from yieldkit.cli import cli
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -44,7 +45,7 @@ def test_upgrade_current_stats_export(empty_db_url, tmp_path):
         conn.exec_driver_sql("INSERT INTO campaigns (name) VALUES ('C')")
         conn.exec_driver_sql("INSERT INTO runs (campaign_id, wafer_id, station, operator, temperature_c, voltage_v,"
                              " hours) VALUES (1, 1, 'S1', 'op', 125, 0.9, 24)")
-        add_defect_map(conn, wafer_id=1, rows=2, cols=2, dead_sites=[258])
+        add_defect_map(conn, 1, DefectMap(20, 20, [258]))
     write_fault_events(engine, [{"run_id": 1, "seq": i, "time_h": i, "core_row": 0, "core_col": i,
                                  "fault_class": "sram", "detection": "ecc"} for i in range(5)])
     engine.dispose()

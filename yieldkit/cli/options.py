@@ -52,8 +52,8 @@ def _apply(func: F, decorators: list[Callable[[F], F]]) -> F:
 def design_option(default: str | None = "wse", help: str | None = None) -> Callable[[F], F]:  # noqa: A002
     """``--design NAME|FILE``: a preset name or a design TOML file (Python name ``design_name``)."""
     text = help or "Preset name (see 'yieldkit design list') or design TOML file."
-    return click.option("--design", "design_name", default=default, show_default=default is not None,
-                        metavar="NAME|FILE", help=text)
+    return click.option("--design", "design_name", cls=LibraryOption, parameter="design", default=default,
+                        show_default=default is not None, metavar="NAME|FILE", help=text)
 
 
 # (flag, python name, library parameter, type, default, help) of the DefectModel fields other than D0 and alpha
