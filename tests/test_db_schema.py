@@ -239,7 +239,6 @@ def test_package_exports_engine_writers_and_queries():
                                "add_repair_map", "add_fabric_image", "load_defect_map", "load_repair_map",
                                "load_fabric_image", "write_fault_events", "pareto", "export_table"}
     assert all(callable(getattr(db, name)) for name in db.__all__)
-    assert "DESIGN.md" not in (db.__doc__ or "")
     import db.engine
 
     assert not hasattr(db.engine, "is_sqlite")

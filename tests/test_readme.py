@@ -50,7 +50,15 @@ def test_the_readme_starts_with_the_two_commands_and_links_the_architecture() ->
     text = README.read_text(encoding="utf-8")
     first = re.search(r"```bash\n(.*?)```", text, flags=re.S).group(1).splitlines()
     assert len(first) == 2 and first[0].endswith("yieldkit demo") and "pytest" in first[1]
-    assert "docs/architecture.md" in text and "DESIGN.md" not in text
+    assert "docs/architecture.md" in text
+
+
+def test_every_document_the_readme_links_is_in_the_repository() -> None:
+    text = README.read_text(encoding="utf-8")
+    targets = [t for t in re.findall(r"\]\(([^)#\s]+)[^)]*\)", text) if "://" not in t]
+    assert targets, "the README links no document"
+    missing = [t for t in targets if not (README.parent / t).exists()]
+    assert not missing, f"README links files that are not in the repository: {missing}"
 
 
 @pytest.mark.slow
