@@ -61,6 +61,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,11 +159,44 @@ class _Context:
     wafer_id: str = ""
     line: int = 0
     plan: list[tuple[int, int]] = field(default_factory=list)
-    rows: list[list[_Tok]] = field(default_factory=list)
+    table: "_Table | None" = None
 
     def for_wafer(self, wafer_id: str, line: int) -> "_Context":
         return _Context(self.lot_id, self.die_pitch, self.die_origin, self.sample_center, self.orientation,
                         list(self.columns), wafer_id, line)
+
+
+_DEFECT_COLUMNS = {"XREL": "d", "YREL": "d", "XINDEX": "q", "YINDEX": "q", "DEFECTSIZE": "d", "DSIZE": "d",
+                   "XSIZE": "d", "YSIZE": "d", "CLASSNUMBER": "q"}
+_PLAN_COLUMNS = {"XINDEX": "q", "YINDEX": "q"}
+
+
+class _Table:
+    """Rows of a defect list or sample plan, converted as they are read.
+
+    Only the columns yieldkit uses are kept, as compact numeric arrays (8
+    bytes a value), so a wafer of millions of defects is not held as text.
+    """
+
+    def __init__(self, columns: list[str], wanted: dict[str, str], tokens: _Tokens) -> None:
+        self.columns = columns
+        self.tokens = tokens
+        self.keep = [(i, name, wanted[name]) for i, name in enumerate(columns) if name in wanted]
+        self.data = {name: array(kind) for _, name, kind in self.keep}
+        self.first_line: dict[str, int] = {}
+        self.n = 0
+
+    def add(self, row: list[_Tok]) -> None:
+        for i, name, kind in self.keep:
+            tok = row[i]
+            value = self.tokens.to_number(tok, f"{'an integer' if kind == 'q' else 'a number'} in column {name}",
+                                          int if kind == "q" else float)
+            self.data[name].append(value)
+        self.n += 1
+
+    def column(self, name: str) -> np.ndarray:
+        return np.frombuffer(self.data[name], dtype=np.int64 if self.data[name].typecode == "q" else float
+                             ).astype(float) if self.n else np.zeros(0)
 
 
 def _size_column(columns: list[str]) -> list[str]:
@@ -179,27 +213,21 @@ def _finish(ctx: _Context, tokens: _Tokens) -> InspectionDefects:
         raise KlarfError(f"{where}: expected DiePitch before the defects of wafer {ctx.wafer_id!r}")
     if ctx.sample_center is None:
         raise KlarfError(f"{where}: expected SampleCenterLocation for wafer {ctx.wafer_id!r}")
-    cols = ctx.columns
-    n = len(ctx.rows)
+    table = ctx.table
+    n = 0 if table is None else table.n
     if n:
-        missing = [c for c in ("XREL", "YREL", "XINDEX", "YINDEX") if c not in cols]
+        assert table is not None
+        missing = [c for c in ("XREL", "YREL", "XINDEX", "YINDEX") if c not in table.columns]
         if missing:
             raise KlarfError(f"{where}: expected defect columns XREL YREL XINDEX YINDEX, missing {' '.join(missing)}")
-
-    def column(name: str, kind: type = float) -> np.ndarray:
-        i = cols.index(name)
-        return np.array([tokens.to_number(row[i], f"a number in column {name}", kind) for row in ctx.rows],
-                        dtype=float)
-
-    if n:
-        tx = column("XINDEX", int) * ctx.die_pitch[0] + ctx.die_origin[0] + column("XREL") - ctx.sample_center[0]
-        ty = column("YINDEX", int) * ctx.die_pitch[1] + ctx.die_origin[1] + column("YREL") - ctx.sample_center[1]
-        sized = _size_column(cols)
-        size = np.max([column(c) for c in sized], axis=0) if sized else np.full(n, np.nan)
+        tx = table.column("XINDEX") * ctx.die_pitch[0] + ctx.die_origin[0] + table.column("XREL") - ctx.sample_center[0]
+        ty = table.column("YINDEX") * ctx.die_pitch[1] + ctx.die_origin[1] + table.column("YREL") - ctx.sample_center[1]
+        sized = _size_column(table.columns)
+        size = np.max([table.column(c) for c in sized], axis=0) if sized else np.full(n, np.nan)
         if (size < 0).any():
-            bad = ctx.rows[int(np.flatnonzero(size < 0)[0])][cols.index(sized[0])]
-            raise tokens.error(bad, "a defect size >= 0")
-        cls = column("CLASSNUMBER", int).astype(np.int64) if "CLASSNUMBER" in cols else np.full(n, -1)
+            raise KlarfError(f"{where}: expected defect sizes >= 0 in wafer {ctx.wafer_id!r}, got "
+                             f"{size[size < 0][0]!r}")
+        cls = table.column("CLASSNUMBER").astype(np.int64) if "CLASSNUMBER" in table.columns else np.full(n, -1)
     else:
         tx = ty = size = np.zeros(0)
         cls = np.zeros(0, np.int64)
@@ -265,6 +293,13 @@ def _iter_12(tokens: _Tokens) -> Iterator[InspectionDefects]:
             if extra is not None:
                 raise tokens.error(extra, "nothing after EndOfFile")
             return
+        if name == "DefectList":
+            if wafer is None:
+                raise KlarfError(f"{tokens.source}:{keyword.line}: expected WaferID before DefectList")
+            if not wafer.columns:
+                raise KlarfError(f"{tokens.source}:{keyword.line}: expected DefectRecordSpec before DefectList")
+            wafer.table = _defect_list_12(tokens, keyword, wafer.columns)
+            continue
         values = _statement(tokens, keyword)
         ctx = wafer if wafer is not None else lot
         if name == "LotID":
@@ -296,16 +331,27 @@ def _iter_12(tokens: _Tokens) -> Iterator[InspectionDefects]:
                         for a, b in _count_list(tokens, keyword, values, 2)]
         elif name == "DefectRecordSpec":
             ctx.columns = [v.text.upper() for row in _count_list(tokens, keyword, values, 1) for v in row]
-        elif name == "DefectList":
-            if wafer is None:
-                raise KlarfError(f"{tokens.source}:{keyword.line}: expected WaferID before DefectList")
-            if not wafer.columns:
-                raise KlarfError(f"{tokens.source}:{keyword.line}: expected DefectRecordSpec before DefectList")
-            width = len(wafer.columns)
-            if len(values) % width:
-                raise KlarfError(f"{tokens.source}:{keyword.line}: expected rows of {width} values in DefectList "
-                                 f"(DefectRecordSpec), got {len(values)} values")
-            wafer.rows = [values[i:i + width] for i in range(0, len(values), width)]
+
+
+def _defect_list_12(tokens: _Tokens, keyword: _Tok, columns: list[str]) -> _Table:
+    """The rows of a 1.2 ``DefectList``, ``len(columns)`` values each, up to its ';'."""
+    table = _Table(columns, _DEFECT_COLUMNS, tokens)
+    width = len(columns)
+    row: list[_Tok] = []
+    while True:
+        tok = tokens.next(f"';' ending DefectList (line {keyword.line})")
+        if not tok.quoted and tok.text == ";":
+            break
+        if not tok.quoted and tok.text in "{},":
+            raise tokens.error(tok, "a defect value or ';'")
+        row.append(tok)
+        if len(row) == width:
+            table.add(row)
+            row = []
+    if row:
+        raise KlarfError(f"{tokens.source}:{tok.line}: expected rows of {width} values in DefectList "
+                         f"(DefectRecordSpec), the last row has {len(row)}")
+    return table
 
 
 # -- KLARF 1.8 -------------------------------------------------------------------------------
@@ -335,7 +381,7 @@ def _field(tokens: _Tokens) -> tuple[_Tok, list[_Tok]]:
     return name, values
 
 
-def _list(tokens: _Tokens) -> tuple[_Tok, list[str], list[list[_Tok]]]:
+def _list(tokens: _Tokens) -> tuple[_Tok, _Table]:
     name = tokens.next("a list name")
     tokens.expect("{")
     tokens.expect("Columns")
@@ -357,7 +403,8 @@ def _list(tokens: _Tokens) -> tuple[_Tok, list[str], list[list[_Tok]]]:
     data = tokens.expect("Data")
     nrows = tokens.number("the row count", int)
     tokens.expect("{")
-    rows: list[list[_Tok]] = []
+    wanted = {"DefectList": _DEFECT_COLUMNS, "SampleTestPlan": _PLAN_COLUMNS}.get(name.text, {})
+    table = _Table(columns, wanted, tokens)
     row: list[_Tok] = []
     while True:
         tok = tokens.next(f"a row of List {name.text} or '}}'")
@@ -367,16 +414,16 @@ def _list(tokens: _Tokens) -> tuple[_Tok, list[str], list[list[_Tok]]]:
             if len(row) != ncols:
                 raise KlarfError(f"{tokens.source}:{tok.line}: expected {ncols} values in a row of List {name.text}, "
                                  f"got {len(row)}")
-            rows.append(row)
+            table.add(row)
             row = []
         elif tok.quoted or tok.text != ",":
             row.append(tok)
     if row:
         raise KlarfError(f"{tokens.source}:{row[-1].line}: expected ';' ending a row of List {name.text}")
-    if len(rows) != nrows:
-        raise KlarfError(f"{tokens.source}:{data.line}: expected {nrows} rows in List {name.text}, got {len(rows)}")
+    if table.n != nrows:
+        raise KlarfError(f"{tokens.source}:{data.line}: expected {nrows} rows in List {name.text}, got {table.n}")
     tokens.expect("}")
-    return name, columns, rows
+    return name, table
 
 
 def _record_body(tokens: _Tokens, ctx: _Context, kind: str) -> Iterator[InspectionDefects]:
@@ -418,17 +465,16 @@ def _record_body(tokens: _Tokens, ctx: _Context, kind: str) -> Iterator[Inspecti
                     raise KlarfError(f"{tokens.source}:{name.line}: expected one value in OrientationMarkLocation")
                 ctx.orientation = _orientation(values[0], tokens)
         elif tok.text == "List":
-            name, columns, rows = _list(tokens)
+            name, table = _list(tokens)
             if kind != "wafer":
                 continue
             if name.text == "DefectList":
-                ctx.columns, ctx.rows = columns, rows
+                ctx.columns, ctx.table = table.columns, table
             elif name.text == "SampleTestPlan":
-                if "XINDEX" not in columns or "YINDEX" not in columns:
+                if "XINDEX" not in table.columns or "YINDEX" not in table.columns:
                     raise KlarfError(f"{tokens.source}:{name.line}: expected XINDEX and YINDEX columns in SampleTestPlan")
-                i, j = columns.index("XINDEX"), columns.index("YINDEX")
-                ctx.plan = [(tokens.to_number(r[i], "a die index", int), tokens.to_number(r[j], "a die index", int))
-                            for r in rows]
+                ctx.plan = list(zip(table.column("XINDEX").astype(int).tolist(),
+                                    table.column("YINDEX").astype(int).tolist()))
         else:
             raise tokens.error(tok, "Record, Field, List or '}'")
 
