@@ -109,3 +109,18 @@ def test_writer_is_atomic(tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     write_defect_list(d, target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_read_defects_recognises_the_format(tmp_path: Path) -> None:
+    from yieldkit.formats.io import defects_format, read_defects
+
+    data = Path(__file__).parent / "data"
+    assert defects_format(data / "two_wafers_v12.klarf") == "klarf"
+    assert read_defects(data / "two_wafers_v12.klarf", wafer="W02").n_defects == 1
+    d = _sample_defects(2)
+    for name in ("a.csv", "a.parquet", "noext"):
+        write_defect_list(d, tmp_path / name, fmt="parquet" if name != "a.csv" else "csv")
+        back = read_defects(tmp_path / name)
+        assert back.n_defects == d.n_defects
+    assert defects_format(tmp_path / "noext") == "parquet"
+    assert read_defects(tmp_path / "a.csv", wafer=d.wafer_ids[1]).n_wafers == 1

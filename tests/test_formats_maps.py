@@ -136,3 +136,16 @@ def test_design_mismatch_is_an_input_error() -> None:
     rmap = repair_wafer(SMALL, DefectMap.empty(SMALL)).repair_map
     with pytest.raises(InputError, match="design"):
         site_states(wse, rmap)
+
+
+def test_map_dispatch(tmp_path: Path, repaired: SiteMap) -> None:
+    from yieldkit.formats.io import read_map, write_map
+
+    for fmt in ("g85", "e142"):
+        write_map(repaired, tmp_path / f"{fmt}.xml", fmt)
+        assert np.array_equal(read_map(tmp_path / f"{fmt}.xml").states, repaired.states)
+    with pytest.raises(InputError, match="format"):
+        write_map(repaired, tmp_path / "x.xml", "png")
+    (tmp_path / "other.xml").write_text("<svg/>")
+    with pytest.raises(InputError, match=r"other.xml:1: expected a SEMI G85"):
+        read_map(tmp_path / "other.xml")
