@@ -128,7 +128,8 @@ def test_die_level_map(tmp_path: Path) -> None:
     # the classical gross-die formula approximates the exact count of a centred grid
     assert abs((c["good"] + c["dead"]) - gross_dies_per_wafer(814.0)) < 0.15 * gross_dies_per_wafer(814.0)
     write_g85(m, tmp_path / "dies.xml")
-    assert np.array_equal(read_g85(tmp_path / "dies.xml").states, m.states)
+    back = read_g85(tmp_path / "dies.xml")
+    assert np.array_equal(back.states, m.states) and back.pitch_x_mm == pytest.approx(side)
 
 
 def test_design_mismatch_is_an_input_error() -> None:

@@ -92,3 +92,14 @@ def test_flags_override_the_file() -> None:
 def test_sha256_of_a_file(tmp_path: Path) -> None:
     (tmp_path / "a").write_bytes(b"abc")
     assert file_sha256(tmp_path / "a") == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_numpy_numbers_are_written_as_plain_toml(tmp_path: Path) -> None:
+    import numpy as np
+
+    model = DefectModel(np.float64(0.25), alpha=np.float64(1.5))
+    path = tmp_path / "np.toml"
+    save_model(model, path, Provenance(estimates={"n": np.int64(3), "x": np.float64(0.5), "ok": np.bool_(True)}))
+    assert "np." not in path.read_text()
+    back, prov = load_model(path)
+    assert back == model and prov.estimates == {"n": 3, "x": 0.5, "ok": True}

@@ -57,7 +57,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from numbers import Integral, Real
 from typing import Any
+
+import numpy as np
 
 from yieldkit import __version__
 from yieldkit.defects import DefectModel, DefectModelError
@@ -133,11 +136,12 @@ def _now() -> str:
 
 
 def _toml_value(value: Any, where: str) -> str:
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
+    if isinstance(value, Integral):
+        return str(int(value))
+    if isinstance(value, Real):
+        value = float(value)
         if not math.isfinite(value):
             return {math.inf: "inf", -math.inf: "-inf"}.get(value, "nan")
         return repr(value)

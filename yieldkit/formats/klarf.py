@@ -573,6 +573,13 @@ def write_klarf(defects: InspectionDefects, path: str | os.PathLike[str], *,
     Sizes go to ``DEFECTSIZE`` [um] (0 when unknown), classes to ``CLASSNUMBER``
     (0 when unknown). Positions are written with full float precision.
     """
+    for w in defects.wafers:
+        for text in (w.wafer_id, w.lot_id):
+            if '"' in text or "\n" in text:
+                raise InputError(f"KLARF ids cannot hold quotes or line breaks, got {text!r}", parameter="wafer_id")
+    if not (min(die_pitch_um) > 0 and all(math.isfinite(v) for v in (*die_pitch_um, *die_origin_um,
+                                                                      *sample_center_um))):
+        raise InputError(f"must be positive and finite, got {die_pitch_um!r}", parameter="die_pitch_um")
     px, py = die_pitch_um
     ox, oy = die_origin_um
     cx, cy = sample_center_um

@@ -132,6 +132,10 @@ class SiteMap:
             raise InputError(f"site state {int(states.max())} is not a SiteState")
         states.setflags(write=False)
         object.__setattr__(self, "states", states)
+        for name in ("pitch_x_mm", "pitch_y_mm", "wafer_diameter_mm"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        for name in ("wafer_id", "lot_id", "product"):
+            object.__setattr__(self, name, str(getattr(self, name)))
 
     @property
     def rows(self) -> int:
