@@ -150,3 +150,31 @@ def test_map_dispatch(tmp_path: Path, repaired: SiteMap) -> None:
     (tmp_path / "other.xml").write_text("<svg/>")
     with pytest.raises(InputError, match=r"other.xml:1: expected a SEMI G85"):
         read_map(tmp_path / "other.xml")
+
+
+@pytest.mark.parametrize("notch", ["DOWN", "LEFT", "UP", "RIGHT"])
+@pytest.mark.parametrize("kind", ["g85", "e142"])
+def test_notch_orientation(tmp_path: Path, notch: str, kind: str) -> None:
+    from dataclasses import replace
+
+    states = np.full((3, 4), SiteState.GOOD, np.uint8)
+    states[2, 1] = SiteState.DEAD  # a mark near the notch (bottom)
+    m = SiteMap(states, "W1", "L1", "demo", 1.0, 2.0, notch=notch)
+    path = tmp_path / "m.xml"
+    (write_g85 if kind == "g85" else write_e142)(m, path)
+    back = (read_g85 if kind == "g85" else read_e142)(path)
+    assert np.array_equal(back.states, states) and back.notch == notch
+    assert (back.pitch_x_mm, back.pitch_y_mm) == (1.0, 2.0)
+    text = path.read_text()
+    assert f'Orientation="{ {"DOWN": 0, "LEFT": 90, "UP": 180, "RIGHT": 270}[notch] }"' in text
+    rows = [line.split("[")[-1].split("]")[0] if kind == "g85" else line.split(">")[1].split("<")[0]
+            for line in text.splitlines() if "<Row>" in line or "<BinCode>" in line]
+    drawn = np.array([[c for c in r[::1 if kind == "g85" else 2]] for r in rows])
+    mark = tuple(int(v) for v in np.argwhere(drawn == ("X" if kind == "g85" else "E"))[0])
+    # the mark is drawn on the side of the notch
+    side = {"DOWN": (drawn.shape[0] - 1, None), "UP": (0, None), "LEFT": (None, 0), "RIGHT": (None, drawn.shape[1] - 1)}
+    r, c = side[notch]
+    assert (r is None or mark[0] == r) and (c is None or mark[1] == c)
+    assert replace(m, notch="DOWN").notch == "DOWN"
+    with pytest.raises(InputError, match="notch"):
+        SiteMap(states, notch="NORTH")

@@ -36,9 +36,12 @@ The map of one wafer in the XML form of SEMI E142 ("Substrate mapping")::
       </SubstrateMaps>
     </MapData>
 
-One ``<BinCode>`` row per physical row, top of the wafer first (notch at the
-bottom: ``OriginLocation="UpperLeft"``, ``AxisDirection="DownRight"``), one
-code per site left to right (two hex digits, or one character with
+One ``<BinCode>`` row per row as drawn, top first
+(``OriginLocation="UpperLeft"``, ``AxisDirection="DownRight"``), one code per
+site left to right; with the default ``notch="DOWN"`` the rows are the
+physical rows, top of the wafer first, and ``Orientation`` (where the notch
+is drawn, degrees clockwise from the bottom: yieldkit's reading, as for G85)
+is 0. Codes are (two hex digits, or one character with
 ``BinType="ASCII"``); absent sites carry the ``NullBin`` code. Bins are
 :data:`yieldkit.formats.sitemap.BIN_DEFINITIONS`, each with its
 ``BinCount``: every site is counted exactly once.
@@ -74,8 +77,8 @@ from xml.sax.saxutils import escape, quoteattr
 from yieldkit.errors import InputError
 from yieldkit.formats import _xml
 from yieldkit.formats.g85 import BIN_TYPES, _codes, _float_attr, _int_attr, bin_elements, bin_lookup, check_counts, \
-    decode_rows, row_strings
-from yieldkit.formats.sitemap import SiteMap, SiteState
+    decode_rows, notch_of, row_strings
+from yieldkit.formats.sitemap import NOTCH_DEGREES, SiteMap, SiteState, drawn_grid, states_from_drawn
 from yieldkit.outputs import atomic_write
 
 __all__ = ["E142_NAMESPACE", "read_e142", "write_e142"]
@@ -95,6 +98,8 @@ def write_e142(site_map: SiteMap, path: str | os.PathLike[str], *, bin_type: str
     """
     codes = _codes(bin_type)
     m = site_map
+    grid = drawn_grid(m.states, m.notch)
+    sx, sy = (m.pitch_y_mm, m.pitch_x_mm) if m.notch in ("LEFT", "RIGHT") else (m.pitch_x_mm, m.pitch_y_mm)
     wid, lot = quoteattr(m.wafer_id), escape(m.lot_id)
     head = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -106,8 +111,8 @@ def write_e142(site_map: SiteMap, path: str | os.PathLike[str], *, bin_type: str
         '      <ChildLayouts><ChildLayout LayoutId="Sites"/></ChildLayouts>',
         "    </Layout>",
         '    <Layout LayoutId="Sites" DefaultUnits="mm">',
-        f'      <Dimension X="{m.cols}" Y="{m.rows}"/>',
-        f'      <DeviceSize X="{m.pitch_x_mm!r}" Y="{m.pitch_y_mm!r}"/>',
+        f'      <Dimension X="{grid.shape[1]}" Y="{grid.shape[0]}"/>',
+        f'      <DeviceSize X="{sx!r}" Y="{sy!r}"/>',
         "    </Layout>",
         "  </Layouts>",
         "  <Substrates>",
@@ -116,7 +121,8 @@ def write_e142(site_map: SiteMap, path: str | os.PathLike[str], *, bin_type: str
         "  </Substrates>",
         "  <SubstrateMaps>",
         f'    <SubstrateMap SubstrateType="Wafer" SubstrateId={wid} LayoutSpecifier="Wafer/Sites" '
-        'SubstrateSide="TopSide" OriginLocation="UpperLeft" Orientation="0" AxisDirection="DownRight">',
+        f'SubstrateSide="TopSide" OriginLocation="UpperLeft" Orientation="{NOTCH_DEGREES[m.notch]}" '
+        'AxisDirection="DownRight">',
         '      <Overlay MapName="SiteStates" MapVersion="1">',
         f'        <BinCodeMap BinType="{bin_type}" NullBin={quoteattr(codes[SiteState.ABSENT])}>',
         "          <BinDefinitions>",
@@ -125,7 +131,7 @@ def write_e142(site_map: SiteMap, path: str | os.PathLike[str], *, bin_type: str
     ]
     with atomic_write(path, "w") as out:
         out.write("\n".join(head) + "\n")
-        for row in row_strings(m.states, bin_type):
+        for row in row_strings(grid, bin_type):
             out.write(f"          <BinCode>{escape(row)}</BinCode>\n")
         out.write("        </BinCodeMap>\n      </Overlay>\n    </SubstrateMap>\n  </SubstrateMaps>\n</MapData>\n")
 
@@ -186,8 +192,9 @@ def read_e142(path: str | os.PathLike[str], substrate_id: str | None = None) -> 
     row_nodes = binmap.findall("BinCode")
     if len(row_nodes) != rows:
         raise InputError(f"{source}:{binmap.line}: expected {rows} <BinCode> rows (Dimension Y), got {len(row_nodes)}")
-    states = decode_rows(row_nodes, cols, bin_type, null, bin_lookup(bins, bin_type, source), source)
-    check_counts(bins, states, bin_type, source)
+    grid = decode_rows(row_nodes, cols, bin_type, null, bin_lookup(bins, bin_type, source), source)
+    check_counts(bins, grid, bin_type, source)
+    notch = notch_of(smap, source)
     wafer_id = smap.attrib.get("SubstrateId", "")
     substrate = next((s for s in (root.find("Substrates") or _xml.Node("", {}, 0)).findall("Substrate")
                       if s.attrib.get("SubstrateId") == wafer_id), None)
@@ -195,7 +202,9 @@ def read_e142(path: str | os.PathLike[str], substrate_id: str | None = None) -> 
     if substrate is not None:
         lot = (substrate.find("LotId") or _xml.Node("", {}, 0)).text.strip()
         product = (substrate.find("ProductId") or _xml.Node("", {}, 0)).text.strip()
-    return SiteMap(states, wafer_id, lot, product,
-                   _float_attr(size, "X") if size is not None else 0.0,
-                   _float_attr(size, "Y") if size is not None else 0.0,
-                   (_float_attr(top_size, "X") if top_size is not None else 0.0) or 300.0)
+    sx = _float_attr(size, "X") if size is not None else 0.0
+    sy = _float_attr(size, "Y") if size is not None else 0.0
+    if notch in ("LEFT", "RIGHT"):
+        sx, sy = sy, sx
+    return SiteMap(states_from_drawn(grid, notch), wafer_id, lot, product, sx, sy,
+                   (_float_attr(top_size, "X") if top_size is not None else 0.0) or 300.0, notch)

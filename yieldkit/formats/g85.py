@@ -18,8 +18,11 @@ data items")::
       </Device>
     </Map>
 
-One ``<Row>`` per physical row, top of the wafer first (notch at the
-bottom), one bin code per site left to right: one character with
+One ``<Row>`` per row as drawn, top first, one bin code per site left to
+right; with the default ``notch="DOWN"`` of :class:`SiteMap` the rows are the
+physical rows, top of the wafer first. ``Orientation`` is where the notch is
+drawn, in degrees clockwise from the bottom (0 down, 90 left, 180 up, 270
+right: yieldkit's reading; the grid is turned to match). Codes are one character with
 ``BinType="ASCII"``, two hexadecimal digits with ``BinType="HexaDecimal"``;
 absent sites carry the ``NullBin`` code. The bin codes and their meaning are
 :data:`yieldkit.formats.sitemap.BIN_DEFINITIONS`; ``BinCount`` is the number
@@ -59,7 +62,7 @@ import numpy as np
 
 from yieldkit.errors import InputError
 from yieldkit.formats import _xml
-from yieldkit.formats.sitemap import BIN_DEFINITIONS, SiteMap, SiteState
+from yieldkit.formats.sitemap import BIN_DEFINITIONS, NOTCH_DEGREES, SiteMap, SiteState, drawn_grid, states_from_drawn
 from yieldkit.outputs import atomic_write
 
 __all__ = ["BIN_TYPES", "read_g85", "write_g85"]
@@ -110,18 +113,20 @@ def write_g85(site_map: SiteMap, path: str | os.PathLike[str], *, bin_type: str 
     null = codes[SiteState.ABSENT]
     now = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
     m = site_map
+    grid = drawn_grid(m.states, m.notch)
+    sx, sy = (m.pitch_y_mm, m.pitch_x_mm) if m.notch in ("LEFT", "RIGHT") else (m.pitch_x_mm, m.pitch_y_mm)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<Map xmlns:semi="http://www.semi.org" SubstrateType="Wafer" SubstrateId={quoteattr(m.wafer_id)} '
              'FormatRevision="SEMI G85-0703">',
              f'  <Device ProductId={quoteattr(m.product)} LotId={quoteattr(m.lot_id)} CreateDate="{now}" '
-             f'SupplierName="yieldkit" Orientation="0" OriginLocation="UpperLeft" Rows="{m.rows}" '
-             f'Columns="{m.cols}" BinType="{bin_type}" NullBin={quoteattr(null)} MapType="Array" '
-             f'DeviceSizeX="{m.pitch_x_mm!r}" DeviceSizeY="{m.pitch_y_mm!r}" WaferSize="{m.wafer_diameter_mm!r}">']
+             f'SupplierName="yieldkit" Orientation="{NOTCH_DEGREES[m.notch]}" OriginLocation="UpperLeft" '
+             f'Rows="{grid.shape[0]}" Columns="{grid.shape[1]}" BinType="{bin_type}" NullBin={quoteattr(null)} '
+             f'MapType="Array" DeviceSizeX="{sx!r}" DeviceSizeY="{sy!r}" WaferSize="{m.wafer_diameter_mm!r}">']
     lines += bin_elements(m, bin_type, "Bin", "    ")
     lines.append('    <Data MapName="SiteStates" MapVersion="1">')
     with atomic_write(path, "w") as out:
         out.write("\n".join(lines) + "\n")
-        for row in row_strings(m.states, bin_type):
+        for row in row_strings(grid, bin_type):
             out.write(f"      <Row><![CDATA[{row}]]></Row>\n")
         out.write("    </Data>\n  </Device>\n</Map>\n")
 
@@ -240,11 +245,23 @@ def read_g85(path: str | os.PathLike[str]) -> SiteMap:
     if len(row_nodes) != rows:
         raise InputError(f"{source}:{data.line}: expected {rows} <Row> elements (Rows), got {len(row_nodes)}")
     bins = device.findall("Bin")
-    states = decode_rows(row_nodes, cols, bin_type, null, bin_lookup(bins, bin_type, source), source)
-    check_counts(bins, states, bin_type, source)
-    return SiteMap(states, root.attrib.get("SubstrateId", ""), device.attrib.get("LotId", ""),
-                   device.attrib.get("ProductId", ""), _float_attr(device, "DeviceSizeX"),
-                   _float_attr(device, "DeviceSizeY"), _float_attr(device, "WaferSize") or 300.0)
+    grid = decode_rows(row_nodes, cols, bin_type, null, bin_lookup(bins, bin_type, source), source)
+    check_counts(bins, grid, bin_type, source)
+    notch = notch_of(device, source)
+    sx, sy = _float_attr(device, "DeviceSizeX"), _float_attr(device, "DeviceSizeY")
+    if notch in ("LEFT", "RIGHT"):
+        sx, sy = sy, sx
+    return SiteMap(states_from_drawn(grid, notch), root.attrib.get("SubstrateId", ""), device.attrib.get("LotId", ""),
+                   device.attrib.get("ProductId", ""), sx, sy, _float_attr(device, "WaferSize") or 300.0, notch)
+
+
+def notch_of(node: _xml.Node, source: str) -> str:
+    """The notch position of a map's ``Orientation`` attribute (0 when absent; :data:`NOTCH_DEGREES`)."""
+    text = node.attrib.get("Orientation", "0")
+    by_degrees = {str(v): k for k, v in NOTCH_DEGREES.items()}
+    if text.strip() not in by_degrees:
+        raise InputError(f"{source}:{node.line}: expected Orientation 0, 90, 180 or 270, got {text!r}")
+    return by_degrees[text.strip()]
 
 
 def check_counts(bins: list[_xml.Node], states: np.ndarray, bin_type: str, source: str) -> None:

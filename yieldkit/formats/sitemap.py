@@ -52,8 +52,22 @@ from yieldkit.errors import InputError
 from yieldkit.repair import repair_wafer
 from yieldkit.repair_map import RepairMap
 
-__all__ = ["BIN_DEFINITIONS", "BinDefinition", "SiteMap", "SiteState", "die_map", "nominal_sites",
-           "site_states", "states_from_arrays"]
+__all__ = ["BIN_DEFINITIONS", "NOTCH_DEGREES", "BinDefinition", "SiteMap", "SiteState", "die_map", "drawn_grid",
+           "nominal_sites", "site_states", "states_from_arrays", "states_from_drawn"]
+
+#: Where the notch is drawn -> the maps' ``Orientation`` attribute [degrees], clockwise from the bottom.
+NOTCH_DEGREES = {"DOWN": 0, "LEFT": 90, "UP": 180, "RIGHT": 270}
+_ROT90 = {"DOWN": 0, "LEFT": -1, "UP": 2, "RIGHT": 1}
+
+
+def drawn_grid(states: np.ndarray, notch: str) -> np.ndarray:
+    """``states`` (notch at the bottom) turned so that the notch is at ``notch`` (the wafer rotated)."""
+    return np.rot90(states, _ROT90[notch])
+
+
+def states_from_drawn(grid: np.ndarray, notch: str) -> np.ndarray:
+    """The inverse of :func:`drawn_grid`: back to the notch at the bottom."""
+    return np.rot90(grid, -_ROT90[notch])
 
 
 class SiteState(IntEnum):
@@ -114,6 +128,10 @@ class SiteMap:
         Site (or die) pitch [mm]; 0 when unknown.
     wafer_diameter_mm : float
         Wafer diameter [mm].
+    notch : {"DOWN", "LEFT", "UP", "RIGHT"}
+        Where the notch is drawn in the written map: the grid is turned
+        accordingly (``states`` itself always has the notch at the bottom)
+        and ``Orientation`` records it (:data:`NOTCH_DEGREES`).
     """
 
     states: np.ndarray
@@ -123,8 +141,11 @@ class SiteMap:
     pitch_x_mm: float = 0.0
     pitch_y_mm: float = 0.0
     wafer_diameter_mm: float = 300.0
+    notch: str = "DOWN"
 
     def __post_init__(self) -> None:
+        if self.notch not in NOTCH_DEGREES:
+            raise InputError(f"must be one of {', '.join(NOTCH_DEGREES)}, got {self.notch!r}", parameter="notch")
         states = np.array(self.states, dtype=np.uint8)
         if states.ndim != 2 or states.size == 0:
             raise InputError(f"site states must be a non-empty 2-D grid, got shape {states.shape}")
@@ -153,7 +174,7 @@ class SiteMap:
     def to_dict(self) -> dict[str, Any]:
         return {"wafer_id": self.wafer_id, "lot_id": self.lot_id, "product": self.product, "rows": self.rows,
                 "cols": self.cols, "pitch_x_mm": self.pitch_x_mm, "pitch_y_mm": self.pitch_y_mm,
-                "wafer_diameter_mm": self.wafer_diameter_mm, **self.counts()}
+                "wafer_diameter_mm": self.wafer_diameter_mm, "notch": self.notch, **self.counts()}
 
     def __repr__(self) -> str:
         c = self.counts()
