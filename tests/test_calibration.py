@@ -166,3 +166,28 @@ def test_fit_counts_edge_cases() -> None:
         fit_counts([1, -2], [1.0, 1.0])
     unequal = fit_counts([3, 10, 1, 25], [1.0, 4.0, 0.5, 9.0])
     assert unequal.d0.low < unequal.d0.value < unequal.d0.high
+
+
+def test_calibrate_from_klarf_files(tmp_path) -> None:
+    """Inspection files in, model file out: the path the calibrate command takes."""
+    from yieldkit.formats.io import read_defects
+    from yieldkit.formats.klarf import write_klarf
+
+    rng = np.random.default_rng(31)
+    truth = DefectModel(0.5, alpha=3.0, x0_um=0.4)
+    paths = []
+    for lot in range(3):
+        d = draw(SMALL, truth, 20, rng)
+        d = InspectionDefects(tuple(WaferInfo(w.wafer_id, f"LOT{lot}") for w in d.wafers), d.wafer_index,
+                              d.x_mm, d.y_mm, d.size_um, d.class_number)
+        paths.append(tmp_path / f"lot{lot}.klarf")
+        write_klarf(d, paths[-1])
+    data = [read_defects(p) for p in paths]
+    assert sum(x.n_wafers for x in data) == 60  # a wafer without defects is listed too: it counts as a zero
+    cal = calibrate(SMALL, data, radial=False)
+    assert 0.4 == pytest.approx(cal.sizes.x0_um.value, rel=0.05)
+    save_model(cal.to_model(), tmp_path / "model.toml",
+               Provenance.from_files(paths, method="calibrate", design="small",
+                                     estimates={k: v for k, v in cal.to_dict().items() if v is not None}))
+    model, prov = load_model(tmp_path / "model.toml")
+    assert len(prov.sources) == 3 and model.d0_per_cm2 == pytest.approx(cal.d0.value)

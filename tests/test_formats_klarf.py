@@ -63,6 +63,7 @@ BAD_12 = [
     ("EndOfFile;\n", "", 39, "expected .* got the end of the file"),
     ("FileVersion 1 2;", "FileVersion 1 3;", 1, "expected FileVersion 1 2"),
     (" 2 500.0 250.0 7 5 0.5 0.5 0.5 3", " 2 500.0 250.0 7.5 5 0.5 0.5 0.5 3", 26, "an integer in column XINDEX"),
+    (" 2 500.0 250.0 7 5 0.5 0.5 0.5 3", " 2 500.0 250.0 7 5 0.5 0.5 -0.5 3", 26, "a size >= 0 in column DEFECTSIZE"),
     ("SampleCenterLocation 1.5000000e+05 1.5000000e+05;\nInspectionTest 1;\nSampleTestPlan 1",
      "InspectionTest 1;\nSampleTestPlan 1", 31, "expected SampleCenterLocation"),
 ]

@@ -64,7 +64,7 @@ import re
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -82,8 +82,7 @@ class KlarfError(InputError):
     """A KLARF file is malformed; the message is ``FILE:LINE: expected ...``."""
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):
     text: str
     line: int
     quoted: bool = False
@@ -169,6 +168,7 @@ class _Context:
 _DEFECT_COLUMNS = {"XREL": "d", "YREL": "d", "XINDEX": "q", "YINDEX": "q", "DEFECTSIZE": "d", "DSIZE": "d",
                    "XSIZE": "d", "YSIZE": "d", "CLASSNUMBER": "q"}
 _PLAN_COLUMNS = {"XINDEX": "q", "YINDEX": "q"}
+_SIZE_COLUMNS = ("DEFECTSIZE", "DSIZE", "XSIZE", "YSIZE")
 
 
 class _Table:
@@ -183,7 +183,6 @@ class _Table:
         self.tokens = tokens
         self.keep = [(i, name, wanted[name]) for i, name in enumerate(columns) if name in wanted]
         self.data = {name: array(kind) for _, name, kind in self.keep}
-        self.first_line: dict[str, int] = {}
         self.n = 0
 
     def add(self, row: list[_Tok]) -> None:
@@ -191,6 +190,8 @@ class _Table:
             tok = row[i]
             value = self.tokens.to_number(tok, f"{'an integer' if kind == 'q' else 'a number'} in column {name}",
                                           int if kind == "q" else float)
+            if value < 0 and name in _SIZE_COLUMNS:
+                raise self.tokens.error(tok, f"a size >= 0 in column {name}")
             self.data[name].append(value)
         self.n += 1
 
@@ -209,14 +210,14 @@ def _size_column(columns: list[str]) -> list[str]:
 def _finish(ctx: _Context, tokens: _Tokens) -> InspectionDefects:
     """The wafer read into ``ctx`` as wafer-centre positions."""
     where = f"{tokens.source}:{ctx.line}"
-    if ctx.die_pitch is None:
-        raise KlarfError(f"{where}: expected DiePitch before the defects of wafer {ctx.wafer_id!r}")
-    if ctx.sample_center is None:
-        raise KlarfError(f"{where}: expected SampleCenterLocation for wafer {ctx.wafer_id!r}")
     table = ctx.table
     n = 0 if table is None else table.n
     if n:
         assert table is not None
+        if ctx.die_pitch is None:
+            raise KlarfError(f"{where}: expected DiePitch before the defects of wafer {ctx.wafer_id!r}")
+        if ctx.sample_center is None:
+            raise KlarfError(f"{where}: expected SampleCenterLocation for wafer {ctx.wafer_id!r}")
         missing = [c for c in ("XREL", "YREL", "XINDEX", "YINDEX") if c not in table.columns]
         if missing:
             raise KlarfError(f"{where}: expected defect columns XREL YREL XINDEX YINDEX, missing {' '.join(missing)}")
@@ -224,9 +225,6 @@ def _finish(ctx: _Context, tokens: _Tokens) -> InspectionDefects:
         ty = table.column("YINDEX") * ctx.die_pitch[1] + ctx.die_origin[1] + table.column("YREL") - ctx.sample_center[1]
         sized = _size_column(table.columns)
         size = np.max([table.column(c) for c in sized], axis=0) if sized else np.full(n, np.nan)
-        if (size < 0).any():
-            raise KlarfError(f"{where}: expected defect sizes >= 0 in wafer {ctx.wafer_id!r}, got "
-                             f"{size[size < 0][0]!r}")
         cls = table.column("CLASSNUMBER").astype(np.int64) if "CLASSNUMBER" in table.columns else np.full(n, -1)
     else:
         tx = ty = size = np.zeros(0)
