@@ -75,6 +75,13 @@ x_{max}^{-2})]^n`. An inspection tool reports defects above its own
 sensitivity: if that lies above the real :math:`x_0`, the estimate is the
 tool's threshold (the tail shape above it is unchanged).
 
+Assumptions
+-----------
+Every wafer given was inspected over its whole usable area (a wafer
+without defects must still be listed: it is a zero count); a KLARF
+``SampleTestPlan`` that covers only some dies is read but not used to
+restrict the exposures.
+
 References
 ----------
 .. [1] C. H. Stapper, "Modeling of integrated circuit defect sensitivities",

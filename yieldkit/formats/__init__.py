@@ -7,7 +7,9 @@
 - :mod:`yieldkit.formats.defect_list`: plain CSV / Parquet defect lists;
 - :mod:`yieldkit.formats.sitemap`: the state of every site of a wafer (:class:`SiteState`);
 - :mod:`yieldkit.formats.g85`, :mod:`yieldkit.formats.e142`: SEMI G85 and
-  SEMI E142 XML wafer maps of those states.
+  SEMI E142 XML wafer maps of those states;
+- :mod:`yieldkit.formats.io`: format-recognising entry points (``read_defects``,
+  ``write_map``, ``read_map``).
 
 Coordinates everywhere in this package: millimetres, origin at the wafer
 centre, x to the right, y up, notch at the bottom (the convention of

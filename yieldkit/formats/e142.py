@@ -48,8 +48,8 @@ is 0. Codes are (two hex digits, or one character with
 
 Schema: the SEMI E142 XML schema is distributed by SEMI with the standard
 and is not available offline here, so maps are not validated against it;
-the namespace above is the one E142-1 V1005 instance documents declare, and
-was not checked against the schema itself. yieldkit's own minimal schema of
+the namespace above follows the E142-1 V1005 naming as remembered, and was
+not checked against the schema itself. yieldkit's own minimal schema of
 what it writes (``tests/data/yieldkit_e142.xsd``, not SEMI's) is checked in
 the tests. The reader accepts any namespace.
 
