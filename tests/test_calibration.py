@@ -191,3 +191,29 @@ def test_calibrate_from_klarf_files(tmp_path) -> None:
                                      estimates={k: v for k, v in cal.to_dict().items() if v is not None}))
     model, prov = load_model(tmp_path / "model.toml")
     assert len(prov.sources) == 3 and model.d0_per_cm2 == pytest.approx(cal.d0.value)
+
+
+def test_partial_sample_plan_restricts_the_exposure(tmp_path) -> None:
+    """Only the dies of the KLARF sample plan were inspected: the exposure is theirs, not the wafer's."""
+    from yieldkit.formats.klarf import read_klarf, write_klarf
+
+    rng = np.random.default_rng(44)
+    truth = DefectModel(0.5, alpha=2.0, x0_um=0.0)
+    d = draw(SMALL, truth, 60, rng)
+    # 10 mm dies, wafer centre at (150, 150) mm from die (0, 0): keep the dies left of the centre
+    plan = [(i, j) for i in range(0, 15) for j in range(0, 30)]
+    keep = d.x_mm < 0.0
+    part = InspectionDefects(d.wafers, d.wafer_index[keep], d.x_mm[keep], d.y_mm[keep], d.size_um[keep],
+                             d.class_number[keep])
+    path = tmp_path / "half.klarf"
+    write_klarf(part, path, sample_plan=plan)
+    with pytest.raises(InputError, match="outside the sample plan"):
+        write_klarf(d, tmp_path / "bad.klarf", sample_plan=plan)
+    back = read_klarf(path)
+    cal = calibrate(SMALL, back, radial=False)
+    q = cal.quadrats
+    assert q.wafer_area_cm2.sum(axis=1) == pytest.approx(np.full(60, SMALL.existing_area_cm2 / 2))
+    assert 0.5 in cal.d0 and 2.0 in cal.alpha
+    naive = calibrate(SMALL, InspectionDefects(tuple(WaferInfo(w.wafer_id) for w in back.wafers), back.wafer_index,
+                                               back.x_mm, back.y_mm, back.size_um), radial=False)
+    assert naive.d0.value == pytest.approx(cal.d0.value / 2)  # ignoring the plan halves the density

@@ -77,10 +77,11 @@ tool's threshold (the tail shape above it is unchanged).
 
 Assumptions
 -----------
-Every wafer given was inspected over its whole usable area (a wafer
-without defects must still be listed: it is a zero count); a KLARF
-``SampleTestPlan`` that covers only some dies is read but not used to
-restrict the exposures.
+A wafer without defects must still be listed: it is a zero count. A wafer
+whose KLARF ``SampleTestPlan`` covers only some dies is exposed only over
+the sites whose centres lie in those dies (and only its defects there are
+counted); the radial fit, however, takes every radius up to ``r_max_mm`` and
+so assumes the inspection covered that disc.
 
 References
 ----------
@@ -160,13 +161,16 @@ def _safe(x: float) -> float | None:
 
 @dataclass(frozen=True, eq=False)
 class QuadratCounts:
-    """Defects per (wafer, quadrat) and each quadrat's exposure.
+    """Defects per (wafer, quadrat) and the exposures.
 
     Attributes
     ----------
     counts : ndarray of int64, shape (wafers, quadrats)
     area_cm2 : ndarray of float, shape (quadrats,)
-        Existing-site area of each quadrat [cm^2].
+        Existing-site area of each quadrat [cm^2] (weighted by the radial profile).
+    wafer_area_cm2 : ndarray of float, shape (wafers, quadrats)
+        The part of ``area_cm2`` each wafer's inspection covered (its sample
+        plan; all of it without one) [cm^2].
     site_quadrat : ndarray of int64, shape (rows * cols,)
         Quadrat of each site, -1 for absent sites.
     label : str
@@ -175,12 +179,14 @@ class QuadratCounts:
 
     counts: np.ndarray
     area_cm2: np.ndarray
+    wafer_area_cm2: np.ndarray
     site_quadrat: np.ndarray
     label: str
 
     def to_dict(self) -> dict[str, Any]:
         return {"quadrats": self.label, "n_quadrats": int(self.area_cm2.size), "wafers": int(self.counts.shape[0]),
-                "defects": int(self.counts.sum()), "area_cm2": float(self.area_cm2.sum())}
+                "defects": int(self.counts.sum()), "area_cm2": float(self.area_cm2.sum()),
+                "inspected_area_cm2": float(self.wafer_area_cm2.sum())}
 
     def __repr__(self) -> str:
         return (f"QuadratCounts({self.label}: {self.area_cm2.size} quadrats x {self.counts.shape[0]} wafers, "
@@ -244,16 +250,24 @@ def quadrat_counts(design: Design, defects: InspectionDefects, quadrat: str | fl
     yc = design.y0_mm - (rows + 0.5) * design.pitch_y_mm
     weight = _relative_density(design, radial[0], radial[1], np.hypot(xc, yc))
     ok = site_q >= 0
-    area = np.bincount(site_q[ok], weights=weight[ok] * design.site_area_mm2 / 100.0, minlength=nq)
+    site_area = weight * design.site_area_mm2 / 100.0
+    area = np.bincount(site_q[ok], weights=site_area[ok], minlength=nq)
+    wafer_area = np.tile(area, (defects.n_wafers, 1))
     col = np.floor((defects.x_mm - design.x0_mm) / design.pitch_x_mm).astype(np.int64)
     row = np.floor((design.y0_mm - defects.y_mm) / design.pitch_y_mm).astype(np.int64)
     inside = (row >= 0) & (row < design.rows) & (col >= 0) & (col < design.cols)
+    for w, info in enumerate(defects.wafers):
+        if info.sample_plan:  # only the dies of the sample plan were inspected
+            seen = ok & info.inspected(xc, yc)
+            wafer_area[w] = np.bincount(site_q[seen], weights=site_area[seen], minlength=nq)
+            mine = defects.wafer_index == w
+            inside[mine] &= info.inspected(defects.x_mm[mine], defects.y_mm[mine])
     q = np.full(defects.n_defects, -1, np.int64)
     q[inside] = site_q[row[inside] * design.cols + col[inside]]
     keep = q >= 0
     counts = np.zeros((defects.n_wafers, nq), np.int64)
     np.add.at(counts, (defects.wafer_index[keep], q[keep]), 1)
-    return QuadratCounts(counts, area, site_q, label)
+    return QuadratCounts(counts, area, wafer_area, site_q, label)
 
 
 # -- counts: Poisson and negative binomial ----------------------------------------------------------
@@ -695,13 +709,16 @@ class Calibration:
 
 
 def _homogeneity(counts: np.ndarray, area: np.ndarray) -> tuple[float, int, float]:
+    """Within-wafer dispersion test; ``area`` is (wafers, quadrats), quadrats of area 0 left out."""
     totals = counts.sum(axis=1)
-    used = totals > 0
-    if not used.any() or area.size < 2:
+    share = area / np.maximum(area.sum(axis=1, keepdims=True), 1e-300)
+    used = (totals > 0) & ((area > 0).sum(axis=1) >= 2)
+    if not used.any():
         return math.nan, 0, math.nan
-    expected = totals[used, None] * (area / area.sum())[None, :]
-    x2 = float(np.sum((counts[used] - expected) ** 2 / expected))
-    df = int(used.sum()) * (area.size - 1)
+    expected = totals[used, None] * share[used]
+    live = expected > 0
+    x2 = float(np.sum((counts[used][live] - expected[live]) ** 2 / expected[live]))
+    df = int(np.sum((area[used] > 0).sum(axis=1) - 1))
     return x2, df, float(stats.chi2.sf(x2, df))
 
 
@@ -742,11 +759,18 @@ def calibrate(design: Design, defects: InspectionDefects | Sequence[InspectionDe
         rfit = fit_radial(np.hypot(defects.x_mm, defects.y_mm), design.usable_radius_mm, r_max_mm)
     profile = (rfit.beta, rfit.power) if rfit is not None else (0.0, 4.0)
     q = quadrat_counts(design, defects, quadrat, profile)
+    exposure = q.wafer_area_cm2
     if mixing == "wafer":
-        fit = fit_counts(q.counts.sum(axis=1), np.full(defects.n_wafers, q.area_cm2.sum()))
-        homogeneity = _homogeneity(q.counts, q.area_cm2)
+        seen = exposure.sum(axis=1) > 0
+        if not seen.any():
+            raise InputError("no wafer's inspection covers an existing site of the design")
+        fit = fit_counts(q.counts.sum(axis=1)[seen], exposure.sum(axis=1)[seen])
+        homogeneity = _homogeneity(q.counts[seen], exposure[seen])
     else:
-        fit = fit_counts(q.counts.ravel(), np.tile(q.area_cm2, defects.n_wafers))
+        seen = exposure.ravel() > 0
+        if not seen.any():
+            raise InputError("no wafer's inspection covers an existing site of the design")
+        fit = fit_counts(q.counts.ravel()[seen], exposure.ravel()[seen])
         homogeneity = (math.nan, 0, math.nan)
     sized = defects.size_um[np.isfinite(defects.size_um) & (defects.size_um > 0)]
     sizes = fit_sizes(sized, max_size_um) if sized.size else None

@@ -38,7 +38,11 @@ from yieldkit.defects import dead_from_defects
 from yieldkit.design import Design
 from yieldkit.errors import InputError
 
-__all__ = ["ImportedWafer", "InspectionDefects", "WaferInfo"]
+__all__ = ["NOTCH_ROTATIONS", "ImportedWafer", "InspectionDefects", "WaferInfo"]
+
+#: Rotation (a, b, c, d) taking tool-frame (x, y) to notch-down wafer coordinates
+#: ``(a x + b y, c x + d y)``, by where the tool had the notch (KLARF ``OrientationMarkLocation``).
+NOTCH_ROTATIONS = {"DOWN": (1, 0, 0, 1), "UP": (-1, 0, 0, -1), "LEFT": (0, -1, 1, 0), "RIGHT": (0, 1, -1, 0)}
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,14 @@ class WaferInfo:
     die_pitch_um : tuple of float or None
         Inspection die pitch (x, y) [um] (KLARF ``DiePitch``).
     sample_plan : tuple of (int, int)
-        Dies inspected (KLARF ``SampleTestPlan`` x/y indices); empty = not given.
+        Dies inspected (KLARF ``SampleTestPlan`` x/y indices); empty = not given
+        (the whole wafer was inspected).
     orientation : str
-        Where the notch was in the tool's frame (``DOWN`` once converted).
+        Where the notch was in the tool's frame (positions are converted to notch down).
+    sample_center_um : tuple of float or None
+        The wafer centre in the tool frame, measured from the lower-left
+        corner of die (0, 0) [um] (KLARF ``SampleCenterLocation``): with
+        ``die_pitch_um`` it places the dies of ``sample_plan`` on the wafer.
     """
 
     wafer_id: str
@@ -65,6 +74,30 @@ class WaferInfo:
     die_pitch_um: tuple[float, float] | None = None
     sample_plan: tuple[tuple[int, int], ...] = ()
     orientation: str = "DOWN"
+    sample_center_um: tuple[float, float] | None = None
+
+    def inspected(self, x_mm: np.ndarray, y_mm: np.ndarray) -> np.ndarray:
+        """Which points (wafer coordinates [mm]) lie in a die of the sample plan (all, without a plan).
+
+        Examples
+        --------
+        >>> w = WaferInfo("W1", die_pitch_um=(10000.0, 10000.0), sample_plan=((15, 15),),
+        ...               sample_center_um=(150000.0, 150000.0))
+        >>> w.inspected(np.array([5.0, -5.0]), np.array([5.0, 5.0])).tolist()
+        [True, False]
+        """
+        x = np.asarray(x_mm, float)
+        y = np.asarray(y_mm, float)
+        if not self.sample_plan or self.die_pitch_um is None or self.sample_center_um is None:
+            return np.ones(np.broadcast(x, y).shape, dtype=bool)
+        a, b, c, d = NOTCH_ROTATIONS[self.orientation]
+        tx = (a * x + c * y) * 1000.0 + self.sample_center_um[0]  # the inverse (transpose) rotation
+        ty = (b * x + d * y) * 1000.0 + self.sample_center_um[1]
+        i = np.floor(tx / self.die_pitch_um[0]).astype(np.int64)
+        j = np.floor(ty / self.die_pitch_um[1]).astype(np.int64)
+        plan = np.array(self.sample_plan, dtype=np.int64)
+        span = int(max(np.abs(plan).max(), np.abs(i).max(initial=0), np.abs(j).max(initial=0))) * 2 + 3
+        return np.isin(i * span + j, plan[:, 0] * span + plan[:, 1])
 
     def to_dict(self) -> dict[str, Any]:
         return {"wafer_id": self.wafer_id, "lot_id": self.lot_id, "source": self.source,

@@ -62,20 +62,20 @@ import math
 import os
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from yieldkit.errors import InputError
-from yieldkit.formats.inspection import InspectionDefects, WaferInfo
+from yieldkit.formats.inspection import NOTCH_ROTATIONS, InspectionDefects, WaferInfo
 from yieldkit.outputs import atomic_write
 
 __all__ = ["KlarfError", "iter_klarf", "read_klarf", "write_klarf"]
 
 _TOKEN = re.compile(r'"([^"]*)"|([{};,])|([^\s{};,"]+)')
-_ROTATIONS = {"DOWN": (1, 0, 0, 1), "UP": (-1, 0, 0, -1), "LEFT": (0, -1, 1, 0), "RIGHT": (0, 1, -1, 0)}
+_ROTATIONS = NOTCH_ROTATIONS
 
 
 class KlarfError(InputError):
@@ -231,7 +231,8 @@ def _finish(ctx: _Context, tokens: _Tokens) -> InspectionDefects:
         cls = np.zeros(0, np.int64)
     a, b, c, d = _ROTATIONS[ctx.orientation]
     x_mm, y_mm = (a * tx + b * ty) / 1000.0, (c * tx + d * ty) / 1000.0
-    info = WaferInfo(ctx.wafer_id, ctx.lot_id, where, ctx.die_pitch, tuple(ctx.plan), ctx.orientation)
+    info = WaferInfo(ctx.wafer_id, ctx.lot_id, where, ctx.die_pitch, tuple(ctx.plan), ctx.orientation,
+                     ctx.sample_center)
     return InspectionDefects((info,), np.zeros(n, np.int64), x_mm, y_mm, size, cls)
 
 
@@ -562,7 +563,8 @@ def _num(value: float) -> str:
 def write_klarf(defects: InspectionDefects, path: str | os.PathLike[str], *,
                 die_pitch_um: tuple[float, float] = (10000.0, 10000.0),
                 die_origin_um: tuple[float, float] = (0.0, 0.0),
-                sample_center_um: tuple[float, float] = (150000.0, 150000.0)) -> None:
+                sample_center_um: tuple[float, float] = (150000.0, 150000.0),
+                sample_plan: Sequence[tuple[int, int]] | None = None, wafer_diameter_mm: float = 300.0) -> None:
     """Write ``defects`` as a KLARF 1.2 file (atomically), one ``WaferID`` block per wafer.
 
     Each defect is given as die index + position relative to the die origin
@@ -570,6 +572,10 @@ def write_klarf(defects: InspectionDefects, path: str | os.PathLike[str], *,
     lower-left corner is ``sample_center_um`` below-left of the wafer centre.
     Sizes go to ``DEFECTSIZE`` [um] (0 when unknown), classes to ``CLASSNUMBER``
     (0 when unknown). Positions are written with full float precision.
+
+    ``sample_plan`` lists the inspected dies (x, y indices) of every wafer;
+    by default every die that touches the wafer (diameter ``wafer_diameter_mm``).
+    Defects outside the plan are an error.
     """
     for w in defects.wafers:
         for text in (w.wafer_id, w.lot_id):
@@ -581,6 +587,18 @@ def write_klarf(defects: InspectionDefects, path: str | os.PathLike[str], *,
     px, py = die_pitch_um
     ox, oy = die_origin_um
     cx, cy = sample_center_um
+    if sample_plan is None:
+        half = wafer_diameter_mm * 500.0
+        i = np.arange(math.floor((cx - half) / px), math.floor((cx + half) / px) + 1)
+        j = np.arange(math.floor((cy - half) / py), math.floor((cy + half) / py) + 1)
+        ii, jj = np.meshgrid(i, j, indexing="ij")
+        gap_x = np.maximum(np.maximum(ii * px - cx, cx - (ii + 1) * px), 0.0)
+        gap_y = np.maximum(np.maximum(jj * py - cy, cy - (jj + 1) * py), 0.0)
+        touch = gap_x**2 + gap_y**2 <= half**2
+        plan = sorted(zip(ii[touch].tolist(), jj[touch].tolist()))
+    else:
+        plan = sorted({(int(a), int(b)) for a, b in sample_plan})
+    plan_set = set(plan)
     with atomic_write(path, "w") as out:
         out.write("FileVersion 1 2;\n")
         lots: dict[str, list[int]] = {}
@@ -600,7 +618,10 @@ def write_klarf(defects: InspectionDefects, path: str | os.PathLike[str], *,
                 size = np.nan_to_num(defects.size_um[keep], nan=0.0)
                 cls = np.maximum(defects.class_number[keep], 0)
                 out.write(f'WaferID "{w.wafer_id}";\nSampleCenterLocation {_num(cx)} {_num(cy)};\n')
-                plan = sorted(set(zip(xi.tolist(), yi.tolist())))
+                outside = set(zip(xi.tolist(), yi.tolist())) - plan_set
+                if outside:
+                    raise InputError(f"wafer {w.wafer_id!r} has defects in dies outside the sample plan, "
+                                     f"e.g. {min(outside)}", parameter="sample_plan")
                 out.write(f"SampleTestPlan {len(plan)}" + "".join(f"\n {a} {b}" for a, b in plan) + ";\n")
                 out.write("DefectRecordSpec 7 DEFECTID XREL YREL XINDEX YINDEX DEFECTSIZE CLASSNUMBER;\n")
                 out.write("DefectList")
