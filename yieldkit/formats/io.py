@@ -19,7 +19,6 @@ Examples
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from yieldkit.errors import InputError
 from yieldkit.formats import _xml
