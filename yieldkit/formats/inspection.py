@@ -99,11 +99,17 @@ class WaferInfo:
         span = int(max(np.abs(plan).max(), np.abs(i).max(initial=0), np.abs(j).max(initial=0))) * 2 + 3
         return np.isin(i * span + j, plan[:, 0] * span + plan[:, 1])
 
+    def __repr__(self) -> str:
+        plan = f", {len(self.sample_plan)} dies inspected" if self.sample_plan else ""
+        return f"WaferInfo({self.lot_id + '/' if self.lot_id else ''}{self.wafer_id}{plan}, notch {self.orientation})"
+
     def to_dict(self) -> dict[str, Any]:
         return {"wafer_id": self.wafer_id, "lot_id": self.lot_id, "source": self.source,
                 "die_pitch_x_um": None if self.die_pitch_um is None else self.die_pitch_um[0],
                 "die_pitch_y_um": None if self.die_pitch_um is None else self.die_pitch_um[1],
-                "sample_plan_dies": len(self.sample_plan), "orientation": self.orientation}
+                "sample_plan_dies": len(self.sample_plan), "orientation": self.orientation,
+                "sample_center_x_um": None if self.sample_center_um is None else self.sample_center_um[0],
+                "sample_center_y_um": None if self.sample_center_um is None else self.sample_center_um[1]}
 
 
 def _readonly(values: Any, dtype: Any) -> np.ndarray:
