@@ -71,7 +71,9 @@ Diameters follow the truncated tail :math:`2 x_0^2 / x^3` on
 :math:`x_0` up to the smallest size, so the maximum-likelihood :math:`x_0` is
 the smallest observed size m. The interval is exact, from the law of the
 minimum, :math:`P(\min \ge m) = [(m^{-2} - x_{max}^{-2}) / (x_0^{-2} -
-x_{max}^{-2})]^n`. An inspection tool reports defects above its own
+x_{max}^{-2})]^n`: since :math:`x_0 \le \min` always, it is
+:math:`[x_{lo}, m]` with :math:`x_{lo}` the :math:`x_0` at which that
+probability is 0.05 (the shortest exact 95 % interval). An inspection tool reports defects above its own
 sensitivity: if that lies above the real :math:`x_0`, the estimate is the
 tool's threshold (the tail shape above it is unchanged).
 
@@ -564,7 +566,7 @@ class SizeFit:
     Attributes
     ----------
     x0_um : Estimate
-        [um], exact 95 % interval from the law of the minimum.
+        [um], exact 95 % interval [x_lo, min] from the law of the minimum.
     max_size_um : float
         Truncation used [um].
     n : int
@@ -615,7 +617,7 @@ def fit_sizes(size_um: Any, max_size_um: float = 2000.0) -> SizeFit:
             return lo
         return optimize.brentq(lambda x0: survival(x0) - level, lo, m, xtol=1e-14 * m, rtol=1e-12)
 
-    return SizeFit(Estimate(m, solve(0.025), solve(0.975)), top, n)
+    return SizeFit(Estimate(m, solve(0.05), m), top, n)
 
 
 # -- the whole calibration ---------------------------------------------------------------------------
