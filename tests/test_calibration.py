@@ -187,8 +187,7 @@ def test_calibrate_from_klarf_files(tmp_path) -> None:
     cal = calibrate(SMALL, data, radial=False)
     assert 0.4 == pytest.approx(cal.sizes.x0_um.value, rel=0.05)
     save_model(cal.to_model(), tmp_path / "model.toml",
-               Provenance.from_files(paths, method="calibrate", design="small",
-                                     estimates={k: v for k, v in cal.to_dict().items() if v is not None}))
+               Provenance.from_files(paths, method="calibrate", design="small", estimates=cal.to_dict()))
     model, prov = load_model(tmp_path / "model.toml")
     assert len(prov.sources) == 3 and model.d0_per_cm2 == pytest.approx(cal.d0.value)
 

@@ -102,7 +102,8 @@ class Provenance:
         Design the data were mapped on, if any.
     notes : str
     estimates : dict
-        Numbers behind the model (intervals, test statistics): str -> number, str or bool.
+        Numbers behind the model (intervals, test statistics): str -> number,
+        str or bool; None values (an unbounded interval end) are not written.
     sources : tuple of (path, sha256)
         The data files and their SHA-256.
     """
@@ -178,6 +179,8 @@ def save_model(model: DefectModel, path: str | os.PathLike[str], provenance: Pro
     if prov.estimates:
         lines += ["", "[provenance.estimates]"]
         for name, value in prov.estimates.items():
+            if value is None:  # an unbounded interval end (TOML has no null)
+                continue
             lines.append(f"{_key(name)} = {_toml_value(value, f'estimates.{name}')}")
     for source, digest in prov.sources:
         lines += ["", "[[provenance.sources]]", f"path = {_toml_value(source, 'path')}",
