@@ -86,6 +86,7 @@ __all__ = [
     "MAX_RADIAL_POWER",
     "MAX_SIZE_UM",
     "STREAM_VERSION",
+    "dead_from_defects",
     "sample_batch",
     "sample_defect_map",
     "sample_wafer",
@@ -503,7 +504,6 @@ def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.rand
 
 def _sample(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Generator, mean: float
             ) -> DefectBatch:
-    radius = design.usable_radius_mm
     lam = np.full(n_wafers, mean)
     if model.alpha is not None and mean > 0:
         lam = rng.gamma(model.alpha, mean / model.alpha, size=n_wafers)
@@ -512,6 +512,79 @@ def _sample(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Ge
     size_um = _sizes_um(rng, model, n)
     kills = rng.random(n) < model.kill_probability
     on_link = rng.random(n) < model.link_fraction
+
+    batch, _ = dead_from_defects(design, wafer, x, y, size_um, n_wafers, kills=kills, on_link=on_link,
+                                 n_defects=counts)
+    return batch
+
+
+def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm: np.ndarray,
+                      size_um: np.ndarray, n_wafers: int, *, kills: np.ndarray | None = None,
+                      on_link: np.ndarray | None = None, n_defects: np.ndarray | None = None
+                      ) -> tuple[DefectBatch, np.ndarray]:
+    """The dead sites and links that defects at known positions leave on ``design``.
+
+    The kill rule of the sampler, applied to given defects: a killing defect
+    that is not on a link kills the existing site it lands on, and a large one
+    (its disk crosses the edge of the landing cell) every existing site its
+    disk overlaps; a killing defect on a link kills the link across the
+    nearest edge of its landing cell when both ends exist.
+
+    Parameters
+    ----------
+    design : Design
+        The wafer: grid origin, pitch [mm], existing sites.
+    wafer : ndarray of int
+        Wafer index of each defect, in ``[0, n_wafers)``.
+    x_mm, y_mm : ndarray of float
+        Defect centres [mm], wafer centre at the origin, y up (row 0 at the top).
+    size_um : ndarray of float
+        Defect diameters [um] (0 for a point defect).
+    n_wafers : int
+        Wafers of the batch [-].
+    kills : ndarray of bool, optional
+        Which defects kill (default all: an inspected defect is where it is).
+    on_link : ndarray of bool, optional
+        Which defects land on a fabric link instead of a core (default none).
+    n_defects : ndarray of int, optional
+        Each wafer's defect count for :attr:`DefectBatch.n_defects` (default:
+        the defects given, per wafer).
+
+    Returns
+    -------
+    batch : DefectBatch
+        The dead sites and links of each wafer.
+    hit : ndarray of bool
+        Per defect: it killed at least one existing site or link. A killing
+        defect with ``hit`` False lies outside every existing site.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> small = load_design("small")
+    >>> batch, hit = dead_from_defects(small, np.array([0, 0]), np.array([0.5, 200.0]),
+    ...                                np.array([0.5, 0.0]), np.zeros(2), 1)
+    >>> batch.wafer(0).dead_sites.tolist(), hit.tolist()
+    ([2142], [True, False])
+    """
+    wafer = np.asarray(wafer, dtype=np.int64)
+    x = np.asarray(x_mm, dtype=float)
+    y = np.asarray(y_mm, dtype=float)
+    size_um = np.asarray(size_um, dtype=float)
+    n = wafer.size
+    if not (x.size == y.size == size_um.size == n):
+        raise InputError(f"wafer, x_mm, y_mm and size_um must have the same length, got {n}, {x.size}, "
+                         f"{y.size}, {size_um.size}")
+    if n and (wafer.min() < 0 or wafer.max() >= n_wafers):
+        raise InputError(f"wafer indices must be in [0, {n_wafers})", parameter="wafer")
+    if n and (not np.isfinite(x).all() or not np.isfinite(y).all() or not (size_um >= 0).all()):
+        raise InputError("positions must be finite and sizes finite and >= 0")
+    kills = np.ones(n, dtype=bool) if kills is None else np.asarray(kills, dtype=bool)
+    on_link = np.zeros(n, dtype=bool) if on_link is None else np.asarray(on_link, dtype=bool)
+    if n_defects is None:
+        n_defects = np.bincount(wafer, minlength=n_wafers)
+    radius = design.usable_radius_mm
+    hit = np.zeros(n, dtype=bool)
 
     fx = (x - design.x0_mm) / design.pitch_x_mm
     fy = (design.y0_mm - y) / design.pitch_y_mm
@@ -548,8 +621,12 @@ def _sample(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Ge
     links = 2 * (a_row[ok] * design.cols + a_col[ok]) + direction[ok]
     link_wafer, links = _unique_pairs(wafer[lk][ok], links, 2 * design.n_sites)
 
-    return DefectBatch(n_wafers, design.rows, design.cols, site_wafer, sites, link_wafer, links,
-                       counts.astype(np.int64))
+    hit[np.flatnonzero(small)] = True
+    hit[np.flatnonzero(large)[big_i]] = True
+    hit[np.flatnonzero(lk)[ok]] = True
+    batch = DefectBatch(n_wafers, design.rows, design.cols, site_wafer, sites, link_wafer, links,
+                        np.asarray(n_defects).astype(np.int64))
+    return batch, hit
 
 
 def sample_defect_map(design: Design, model: DefectModel, rng: np.random.Generator) -> DefectMap:
