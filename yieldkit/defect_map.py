@@ -25,6 +25,7 @@ import numpy as np
 
 from yieldkit.design import Design
 from yieldkit.errors import InputError
+from yieldkit.outputs import atomic_write
 
 __all__ = ["DefectMap", "DefectMapError", "EAST", "SOUTH", "link_ids", "link_endpoints"]
 
@@ -143,7 +144,8 @@ class DefectMap:
         fp.write("\n")
 
     def save(self, path: str | Path) -> None:
-        with open(path, "w", encoding="utf-8") as fp:
+        """Write the JSON file form, atomically (a failed write leaves no partial file)."""
+        with atomic_write(path, "w") as fp:
             self.dump(fp)
 
     @classmethod
