@@ -148,9 +148,10 @@ class RepairMap:
         """Read a repair map file; raise RepairMapError with one line on any problem."""
         name = str(getattr(source, "name", source))
         try:
-            with np.load(source, allow_pickle=False) as npz:
-                if not hasattr(npz, "files"):
-                    raise RepairMapError("not a repair map (a bare .npy array, not a .npz archive)", parameter=name)
+            loaded = np.load(source, allow_pickle=False)
+            if not hasattr(loaded, "files"):
+                raise RepairMapError("not a repair map (a bare .npy array, not a .npz archive)", parameter=name)
+            with loaded as npz:
                 missing = [k for k in ("meta", "physical_of_logical", "dead_sites", "dead_links") if k not in npz.files]
                 if missing:
                     raise RepairMapError(f"not a repair map (no '{missing[0]}' array)", parameter=name)
