@@ -17,6 +17,8 @@ for every scheme:
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,8 +31,8 @@ from yieldkit.redundancy import plan_repair
 from firmware_map.image import FabricImage
 from firmware_map.router import PLANES
 
-__all__ = ["IN_PLACE", "SPARE_USED", "BYPASSED", "DEAD", "ABSENT", "CLASS_NAMES", "nominal_map", "site_classes",
-           "summarize",
+__all__ = ["IN_PLACE", "SPARE_USED", "BYPASSED", "DEAD", "ABSENT", "CLASS_NAMES", "ImageInspection", "inspect_image",
+           "nominal_map", "site_classes", "summarize",
            "plot_image", "diff_images", "diff_records"]
 
 IN_PLACE, SPARE_USED, BYPASSED, DEAD, ABSENT = 0, 1, 2, 3, 4
@@ -89,10 +91,53 @@ def site_classes(image: FabricImage, design: Design | None = None) -> np.ndarray
     return out.reshape(rm.physical_rows, rm.physical_cols)
 
 
+@dataclass(frozen=True, eq=False)
+class ImageInspection:
+    """A parsed fabric image with its site classes (see :func:`site_classes`).
+
+    Attributes
+    ----------
+    image : FabricImage
+    classes : ndarray of int8, shape (physical_rows, physical_cols)
+    """
+
+    image: FabricImage
+    classes: np.ndarray
+
+    def __repr__(self) -> str:
+        counts = np.bincount(self.classes.ravel(), minlength=5)
+        return (f"ImageInspection(wafer {self.image.wafer_id!r}, {int(counts[IN_PLACE] + counts[SPARE_USED])} serving "
+                f"sites, {int(counts[SPARE_USED])} spare used, {int(counts[DEAD])} dead)")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Header fields, section sizes and counts, as printed by ``firmware inspect`` (flat, JSON-safe)."""
+        return _record(self.image, self.classes)
+
+
+def inspect_image(image: FabricImage, design: Design | None = None) -> ImageInspection:
+    """Classify the sites of ``image`` against its scheme's nominal map (``design``: see :func:`nominal_map`).
+
+    Examples
+    --------
+    >>> from firmware_map.image import build_image, parse_image
+    >>> from yieldkit.design import load_design
+    >>> from yieldkit.redundancy import plan_repair
+    >>> small = load_design("small")
+    >>> image = parse_image(build_image(plan_repair(small, DefectMap.empty(small)), wafer_id="W1"))
+    >>> inspect_image(image).to_dict()["spare_used_cores"]
+    0
+    """
+    return ImageInspection(image, site_classes(image, design))
+
+
 def summarize(image: FabricImage, design: Design | None = None) -> dict[str, Any]:
-    """Header fields, section sizes and counts, as printed by ``firmware inspect`` (see :func:`site_classes`)."""
+    """Deprecated: ``inspect_image(image, design).to_dict()``, kept until the CLI callers move."""
+    warnings.warn("summarize() is deprecated; use inspect_image(...).to_dict()", DeprecationWarning, stacklevel=2)
+    return inspect_image(image, design).to_dict()
+
+
+def _record(image: FabricImage, classes: np.ndarray) -> dict[str, Any]:
     rm = image.repair_map
-    classes = site_classes(image, design)
     counts = np.bincount(classes.ravel(), minlength=5)
     n_logical = rm.logical_rows * rm.logical_cols
     n_sites = rm.physical_rows * rm.physical_cols

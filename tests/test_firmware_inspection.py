@@ -19,7 +19,7 @@ from firmware_map.inspection import (
     diff_records,
     plot_image,
     site_classes,
-    summarize,
+    inspect_image,
 )
 from yieldkit.design import Design, load_design
 from yieldkit.repair import repair_wafer
@@ -52,7 +52,7 @@ def test_site_classes_of_a_row_shift_map(tiny):
     # row 2: the cores right of the dead site move one right, onto the spare at column 9
     assert cls[2].tolist() == [BYPASSED] + [IN_PLACE] * 2 + [DEAD] + [SPARE_USED] * 6
     assert cls[4].tolist() == [DEAD] + [IN_PLACE] * 8 + [BYPASSED]  # a dead spare moves nothing
-    s = summarize(fi)
+    s = inspect_image(fi).to_dict()
     assert s["dead_cores"] == 2 and s["spare_used_cores"] == 6
     assert s["serving_sites"] == 48 and s["mapped_out_sites"] == 80 - 48
     assert s["absent_sites"] == 0 and s["explicit_map_rows"] == 0
@@ -66,11 +66,11 @@ def test_a_defect_free_wafer_has_every_core_in_place_in_every_scheme(scheme, par
                     scheme=scheme, scheme_params=params)
     for with_design in (True, False):
         fi = _image(design, with_design=with_design)
-        s = summarize(fi, design if with_design else None)
+        s = inspect_image(fi, design if with_design else None).to_dict()
         assert s["spare_used_cores"] == 0 and s["serving_sites"] == 64, (scheme, with_design)
     if scheme != "none":
         fi = _image(design, dead=[int(fi.repair_map.physical_of_logical[0, 0])])
-        assert summarize(fi, design)["spare_used_cores"] >= 1
+        assert inspect_image(fi, design).to_dict()["spare_used_cores"] >= 1
 
 
 def test_absent_sites_appear_when_the_image_knows_them():
@@ -80,9 +80,9 @@ def test_absent_sites_appear_when_the_image_knows_them():
     cls = site_classes(fi)
     assert (cls == ABSENT).sum() == wse.rows * wse.cols - wse.existing_sites
     assert cls[0, 0] == ABSENT and cls[600, 400] == IN_PLACE
-    assert summarize(fi)["absent_sites"] == 2288
+    assert inspect_image(fi).to_dict()["absent_sites"] == 2288
     fi2 = parse_image(build_image(repair_wafer(wse, empty).repair_map))
-    assert fi2.absent_sites is None and summarize(fi2)["absent_sites"] is None
+    assert fi2.absent_sites is None and inspect_image(fi2).to_dict()["absent_sites"] is None
 
 
 def test_plot_returns_a_figure_and_draws_on_a_given_axes(tiny):
@@ -124,7 +124,7 @@ def test_diff_refuses_different_grids(tiny):
 
 def test_summary_counts_match_sections(tiny):
     fi = _image(tiny, dead=[23], links=[2 * 5 + 1])
-    s = summarize(fi)
+    s = inspect_image(fi).to_dict()
     by_name = {x["name"]: x for x in s["sections"]}
     assert by_name["DEAD_CORES"]["count"] == 1 and by_name["DEAD_LINKS"]["count"] == 1
     assert s["enabled_east_links"] == int(fi.router[1].sum())

@@ -92,7 +92,7 @@ def test_map_out_links_takes_no_end_of_a_link_whose_end_is_dead_or_missing() -> 
 
 
 def test_links_raise_the_yield_to_that_of_the_same_defects_as_cores() -> None:
-    # the figure: link_fraction 0.02 at D0 0.3 on wse gave 0.094; a link now costs at most a core,
+    # regression: link_fraction 0.02 at D0 0.3 on wse gave 0.094; a link now costs at most a core,
     # so the yield with links is at least about the yield with none (same defect count, all on cores)
     wse = load_design("wse")
     n = 800

@@ -1,6 +1,7 @@
 """Sparse per-wafer defect maps: dead core sites and dead fabric links.
 
-Conventions (shared by the planner, the firmware image and the database):
+Conventions (shared by the planners, the firmware image and the database; how
+dead links are routed around is ``yieldkit.fabric``):
 
 * a site is its flat index ``row * cols + col`` on the physical grid;
 * a link is ``2 * site + direction``: direction 0 (``E``) joins ``(row, col)``
@@ -40,12 +41,24 @@ class DefectMapError(InputError):
 
 
 def link_ids(rows: np.ndarray, cols: np.ndarray, direction: np.ndarray, n_cols: int) -> np.ndarray:
-    """Link ids of the links leaving ``(rows, cols)`` in ``direction`` (0 = E, 1 = S)."""
+    """Link ids of the links leaving ``(rows, cols)`` in ``direction`` (0 = E, 1 = S) on a grid of ``n_cols`` columns.
+
+    Examples
+    --------
+    >>> link_ids(np.array([0, 1]), np.array([2, 0]), np.array([EAST, SOUTH]), n_cols=4).tolist()
+    [4, 9]
+    """
     return 2 * (np.asarray(rows, np.int64) * n_cols + np.asarray(cols, np.int64)) + np.asarray(direction, np.int64)
 
 
 def link_endpoints(links: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat site indices ``(a, b)`` joined by each link id."""
+    """Flat site indices ``(a, b)`` joined by each link id (``a`` the W or N end).
+
+    Examples
+    --------
+    >>> [x.tolist() for x in link_endpoints(np.array([4, 9]), n_cols=4)]
+    [[2, 4], [3, 8]]
+    """
     links = np.asarray(links, np.int64)
     a = links // 2
     b = np.where(links % 2 == EAST, a + 1, a + n_cols)
@@ -170,7 +183,7 @@ class DefectMap:
                 raise DefectMapError(f"dead link direction must be E or S, got {item[2]!r}")
         link_rc = _pairs([x[:2] for x in links], rows, cols, "dead_links")
         direction = np.array([_DIRECTIONS[x[2]] for x in links], dtype=np.int64)
-        link_arr = 2 * link_rc + direction if links else np.zeros(0, np.int64)
+        link_arr = link_ids(link_rc // cols, link_rc % cols, direction, cols) if links else np.zeros(0, np.int64)
         return cls(rows, cols, sites, link_arr, design=str(data.get("design", "")))
 
     @classmethod
