@@ -110,6 +110,10 @@ class LinkPlanes:
     cum_east: np.ndarray
     cum_south: np.ndarray
 
+    def __repr__(self) -> str:
+        return (f"LinkPlanes({self.rows}x{self.cols}, {int(self.cum_east[:, -1].sum())} unusable E links, "
+                f"{int(self.cum_south[-1].sum())} unusable S links)")
+
     @classmethod
     def build(cls, rows: int, cols: int, dead_links: np.ndarray | None = None, exists: np.ndarray | None = None,
               serving: np.ndarray | None = None) -> "LinkPlanes":
@@ -295,7 +299,9 @@ def map_out_links_batch(batch, exists: np.ndarray, cost: np.ndarray):  # noqa: A
 
     live = _live_ends(batch.link, batch.cols, exists, dead_in(batch.link_wafer))
     ends = choose_link_ends(batch.link[live], batch.cols, cost)
-    key = np.unique(np.concatenate([site_key, batch.link_wafer[live] * n + ends]))
-    wafer, site = np.divmod(key, n)
+    new = np.unique(batch.link_wafer[live] * n + ends)  # none of them is a dead site already
+    at = np.searchsorted(site_key, new)
+    wafer, site = np.divmod(new, n)
     empty = np.zeros(0, np.int64)
-    return DefectBatch(batch.n_wafers, batch.rows, batch.cols, wafer, site, empty, empty, batch.n_defects)
+    return DefectBatch(batch.n_wafers, batch.rows, batch.cols, np.insert(batch.site_wafer, at, wafer),
+                       np.insert(batch.site, at, site), empty, empty, batch.n_defects)

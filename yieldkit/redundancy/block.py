@@ -96,6 +96,9 @@ class Geometry:
     rank_of_site: np.ndarray  # (n_sites,) int32
     tolerance: np.ndarray  # (n_boxes,) dead sites each box still tolerates (negative: fails always)
 
+    def __repr__(self) -> str:
+        return f"Geometry(block b={self.b} s={self.s}, {self.n_br}x{self.n_bc} boxes, reach {self.reach:g})"
+
     @property
     def n_boxes(self) -> int:
         return self.n_br * self.n_bc
