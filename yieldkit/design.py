@@ -377,7 +377,13 @@ def _pitch(grid: dict[str, Any], source: str) -> tuple[float, float]:
 
 
 def list_presets() -> list[str]:
-    """Names of the designs shipped with the package."""
+    """Names of the designs shipped with the package.
+
+    Examples
+    --------
+    >>> list_presets()
+    ['small', 'wse']
+    """
     folder = resources.files("yieldkit") / "presets"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
@@ -388,8 +394,14 @@ def load_design(name_or_path: str | Path) -> Design:
     Raises
     ------
     DesignError
-        Unknown preset, unreadable file, bad TOML or an invalid value; the
-        message names the file and the key.
+        Unknown preset, unreadable file, bad TOML, an invalid value (grid
+        sizes are bounded by :data:`MAX_SITES`) or a scheme parameter the
+        scheme registry rejects; the message names the file and the key.
+
+    Examples
+    --------
+    >>> load_design("small")
+    Design('small', 64x68 sites, 64x64 logical, row-shift {'reach': 1})
     """
     text_source = str(name_or_path)
     if text_source in list_presets():

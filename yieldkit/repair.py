@@ -88,8 +88,25 @@ def with_scheme(design: Design, scheme: str | None, params: dict[str, Any] | Non
 def repair_wafer(design: Design, defects: DefectMap, allow_degraded: bool = True) -> RepairReport:
     """Plan and verify the repair of one wafer.
 
-    Raises DefectMapError (exit 2) when the defect map does not fit the
-    design, SchemeError when the design's scheme is unknown.
+    Parameters
+    ----------
+    design : Design
+    defects : DefectMap
+        The wafer's dead sites and links; dead links are mapped out at their
+        cheaper end (``yieldkit.fabric``).
+    allow_degraded : bool
+        Plan the maximal logical array when the full grid cannot be presented
+        (otherwise the map is empty).
+
+    Raises DefectMapError (exit 2) when the defect map does not fit the design.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> small = load_design("small")
+    >>> report = repair_wafer(small, DefectMap(small.rows, small.cols, dead_links=[2 * (10 * small.cols + 30)]))
+    >>> report.repairable, report.to_dict()["dead_links"]
+    (True, 1)
     """
     repair_map = plan_repair(design, defects, allow_degraded=allow_degraded)
     violations = verify_repair_map(repair_map, design) if repair_map.physical_of_logical.size else []

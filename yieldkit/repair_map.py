@@ -145,7 +145,22 @@ class RepairMap:
 
     @classmethod
     def load(cls, source: str | Path | BinaryIO) -> "RepairMap":
-        """Read a repair map file; raise RepairMapError with one line on any problem."""
+        """Read a repair map file; raise RepairMapError with one line on any problem.
+
+        Never unpickles: a foreign or malformed file is "not a repair map".
+
+        Examples
+        --------
+        >>> import io
+        >>> from yieldkit.design import load_design
+        >>> from yieldkit.redundancy import plan_repair
+        >>> small = load_design("small")
+        >>> buffer = io.BytesIO()
+        >>> plan_repair(small, DefectMap.empty(small)).save(buffer)
+        >>> _ = buffer.seek(0)
+        >>> RepairMap.load(buffer)
+        RepairMap('small', row-shift, 64x64 on 64x68, complete)
+        """
         name = str(getattr(source, "name", source))
         try:
             loaded = np.load(source, allow_pickle=False)

@@ -124,6 +124,11 @@ def block_worst_reach(b: int, s: int) -> int:
     is b rows down, the box to the right b + ceil(s / b) columns right)
     have independent shifts. The maximum over every case is returned;
     without spares (s = 0) it is 1. Cost O(b^2 s^2), cached.
+
+    Examples
+    --------
+    >>> block_worst_reach(8, 0), block_worst_reach(8, 1)
+    (1, 10)
     """
     if b < 1 or s < 0:
         raise ValueError(f"block needs b >= 1 and s >= 0, got b={b}, s={s}")
@@ -200,6 +205,19 @@ def verify_repair_map(repair_map: RepairMap, design: Design | None = None,
     list of Violation
         Ordered by invariant (see the module docstring), at most
         :data:`MAX_PER_INVARIANT` (+1 summary) per invariant.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from yieldkit.design import load_design
+    >>> from yieldkit.redundancy import plan_repair
+    >>> small = load_design("small")
+    >>> m = plan_repair(small, DefectMap.empty(small))
+    >>> verify_repair_map(m, small)
+    []
+    >>> dead = DefectMap(small.rows, small.cols, [int(m.physical_of_logical[0, 0])])
+    >>> [v.invariant for v in verify_repair_map(replace(m, defects=dead), small)]
+    ['target_alive']
     """
     out = _Collector()
     defects = repair_map.defects if defects is None else defects
@@ -323,7 +341,16 @@ def verify_repair_map(repair_map: RepairMap, design: Design | None = None,
 
 
 def max_detour(repair_map: RepairMap) -> int:
-    """Largest extra hops of any logical edge's route beyond the 1 hop of a perfect mesh [links]."""
+    """Largest extra hops of any logical edge's route beyond the 1 hop of a perfect mesh [links].
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> from yieldkit.redundancy import plan_repair
+    >>> small = load_design("small")
+    >>> max_detour(plan_repair(small, DefectMap(small.rows, small.cols, [5 * small.cols + 20])))
+    1
+    """
     p = np.asarray(repair_map.physical_of_logical, np.int64)
     if p.size == 0:
         return 0

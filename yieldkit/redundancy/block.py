@@ -232,7 +232,17 @@ def _max_rectangle(good: np.ndarray) -> tuple[int, int, int, int, int]:
 
 
 def plan(design: Design, defects: DefectMap, allow_degraded: bool = True) -> RepairMap:
-    """Repair one wafer: the full map, else the largest rectangle of good tiles (empty without ``allow_degraded``)."""
+    """Repair one wafer: the full map, else the largest rectangle of good tiles (empty without ``allow_degraded``).
+
+    Examples
+    --------
+    >>> from yieldkit.design import Design
+    >>> d = Design("t", rows=8, cols=10, pitch_x_mm=1.0, pitch_y_mm=1.0, logical_rows=8, logical_cols=8,
+    ...            scheme="block", scheme_params={"b": 4, "s": 1})
+    >>> m = plan(d, DefectMap(d.rows, d.cols, [0, 1]))
+    >>> m.complete, m.physical_of_logical.shape
+    (False, (8, 4))
+    """
     g = geometry(design)
     good, grid, reasons = _tiles(design, g, defects)
     if good.all():

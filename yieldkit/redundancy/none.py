@@ -74,7 +74,17 @@ def _bad_sites_in_footprint(design: Design, sites: np.ndarray) -> np.ndarray:
 
 def plan(design: Design, defects: DefectMap, allow_degraded: bool = True) -> RepairMap:
     """Repair one wafer: the footprint when it is whole, else the largest good rectangle (empty without
-    ``allow_degraded``)."""
+    ``allow_degraded``).
+
+    Examples
+    --------
+    >>> from yieldkit.design import Design
+    >>> d = Design("t", rows=8, cols=8, pitch_x_mm=1.0, pitch_y_mm=1.0, logical_rows=8, logical_cols=8,
+    ...            scheme="none", scheme_params={})
+    >>> m = plan(d, DefectMap(d.rows, d.cols, [3 * 8 + 3]))
+    >>> m.complete, m.physical_of_logical.shape
+    (False, (8, 4))
+    """
     grid = footprint(design)
     missing = ~design.site_exists.ravel()[grid]
     effective = map_out_links(defects, design.site_exists.ravel(), link_cost(design))

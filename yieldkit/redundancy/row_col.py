@@ -385,6 +385,15 @@ def plan(design: Design, defects: DefectMap, allow_degraded: bool = True) -> Rep
     a bent vertical edge without an L route inside the wafer makes its lower
     site unusable, and the array is planned again (at most
     :data:`MAX_ROUTE_ROUNDS` rounds).
+
+    Examples
+    --------
+    >>> from yieldkit.design import Design
+    >>> d = Design("t", rows=8, cols=9, pitch_x_mm=1.0, pitch_y_mm=1.0, logical_rows=8, logical_cols=8,
+    ...            scheme="row-col", scheme_params={"d": 1})
+    >>> m = plan(d, DefectMap(d.rows, d.cols, [3 * 9 + 4]))
+    >>> m.complete, m.physical_of_logical.shape
+    (True, (8, 8))
     """
     complete, rows, pos, reason, algorithm = _plan_arrays(design, defects, allow_degraded)
     grid = np.zeros((0, 0), np.int64) if rows is None else _grid(design.cols, rows, pos)

@@ -233,7 +233,17 @@ def band_failures(design: Design, defects: DefectMap) -> tuple[np.ndarray, np.nd
 
 
 def plan(design: Design, defects: DefectMap, allow_degraded: bool = True) -> RepairMap:
-    """Repair one wafer: the full map, else the maximal logical array (an empty map without ``allow_degraded``)."""
+    """Repair one wafer: the full map, else the maximal logical array (an empty map without ``allow_degraded``).
+
+    Examples
+    --------
+    >>> from yieldkit.design import Design
+    >>> d = Design("t", rows=8, cols=10, pitch_x_mm=1.0, pitch_y_mm=1.0, logical_rows=8, logical_cols=8,
+    ...            scheme="row-shift", scheme_params={"reach": 1})
+    >>> m = plan(d, DefectMap(d.rows, d.cols, [3 * 10 + 4]))
+    >>> m.complete, m.physical_of_logical.shape
+    (True, (8, 8))
+    """
     bad_rows, bad_pairs, reasons = band_failures(design, defects)
     n, lr, off = design.logical_cols, design.logical_rows, design.logical_row_offset
     if bad_rows.size == 0 and bad_pairs.size == 0:
