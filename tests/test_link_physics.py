@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yieldkit.defect_map import DefectMap, link_endpoints
-from yieldkit.defects import DefectBatch, DefectModel, sample_batch
+from yieldkit.defects import DefectBatch, DefectModel
 from yieldkit.design import Design, load_design
 from yieldkit.fabric import LinkPlanes, choose_link_ends, map_out_links
 from yieldkit.montecarlo import simulate

@@ -15,7 +15,7 @@ from yieldkit.defects import DefectModel, sample_batch
 from yieldkit.design import Design, DesignError, load_design
 from yieldkit.models import row_spare_yield, site_failure_probability
 from yieldkit.montecarlo import simulate
-from yieldkit.redundancy import SchemeError, assessor_for, plan_repair
+from yieldkit.redundancy import assessor_for, plan_repair
 from yieldkit.redundancy.block import geometry
 from yieldkit.verify import block_worst_reach, verify_repair_map
 

@@ -161,7 +161,7 @@ class RepairMap:
         >>> RepairMap.load(buffer)
         RepairMap('small', row-shift, 64x64 on 64x68, complete)
         """
-        name = str(getattr(source, "name", source))
+        name = str(source) if isinstance(source, (str, Path)) else str(getattr(source, "name", "<stream>"))
         try:
             loaded = np.load(source, allow_pickle=False)
             if not hasattr(loaded, "files"):
