@@ -62,6 +62,15 @@ def nominal_map(image: FabricImage, design: Design | None = None) -> np.ndarray:
         image's grids, scheme and parameters in which every site exists
         (near a clipped wafer edge the nominal map may then differ from the
         real design's).
+
+    Examples
+    --------
+    >>> from firmware_map.image import build_image, parse_image
+    >>> from yieldkit.design import load_design
+    >>> small = load_design("small")
+    >>> image = parse_image(build_image(plan_repair(small, DefectMap.empty(small))))
+    >>> bool((nominal_map(image) == image.repair_map.physical_of_logical).all())
+    True
     """
     from firmware_map.verify import preset_for
 

@@ -233,6 +233,13 @@ def choose_link_ends(links: np.ndarray, cols: int, cost: np.ndarray) -> np.ndarr
         Physical columns [sites].
     cost : ndarray of float, shape (rows * cols,)
         The scheme's static cost of mapping out each site (lower is cheaper).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cost = np.array([0.0, 0.0, 1.0, 0.0])  # a 1 x 4 row, site 2 dear
+    >>> choose_link_ends(np.array([0, 2, 4]), 4, cost).tolist()  # E links 0-1 (tie: W end), 1-2, 2-3
+    [0, 1, 3]
     """
     a, b = link_endpoints(links, cols)
     return np.where(cost[b] < cost[a], b, a)
@@ -281,6 +288,15 @@ def map_out_links_batch(batch, exists: np.ndarray, cost: np.ndarray):  # noqa: A
     """:func:`map_out_links` for every wafer of a ``DefectBatch``: its dead sites plus mapped-out ends, no links.
 
     Vectorised over the batch: O((sites + links) log sites).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from yieldkit.defects import DefectBatch
+    >>> batch = DefectBatch(2, 1, 4, np.array([1]), np.array([3]), np.array([0, 1]), np.array([0, 4]), np.array([1, 2]))
+    >>> out = map_out_links_batch(batch, np.ones(4, bool), np.zeros(4))
+    >>> out.site_wafer.tolist(), out.site.tolist(), out.link.size  # wafer 1's link 4 has its end 3 dead already
+    ([0, 1], [0, 3], 0)
     """
     from yieldkit.defects import DefectBatch
 

@@ -73,7 +73,15 @@ def variant(design: Design, scheme: str, level: int) -> Design:
 
 
 def evaluate(design: Design, model: DefectModel, n_wafers: int, seed: int, workers: int = 1) -> dict[str, Any]:
-    """Monte-Carlo full-fabric yield of ``design`` (with its Clopper-Pearson interval) and mean logical cores."""
+    """Monte-Carlo full-fabric yield of ``design`` (with its Clopper-Pearson interval) and mean logical cores.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> stats = evaluate(load_design("small"), DefectModel(0.05), 100, seed=1)
+    >>> sorted(stats)
+    ['ci_high', 'ci_low', 'full_fabric_yield', 'mean_logical_cores']
+    """
     from yieldkit.montecarlo import simulate
 
     result = simulate(design, model, n_wafers, seed, workers=workers)

@@ -65,7 +65,13 @@ class Param:
     help: str = ""
 
     def parse(self, value: Any, scheme: str) -> int | str:
-        """The normalised value; SchemeError naming the parameter when it is not acceptable."""
+        """The normalised value; SchemeError naming the parameter when it is not acceptable.
+
+        Examples
+        --------
+        >>> Param("reach", None, unlimited=True).parse("3", "row-shift"), Param("d", 1, unlimited=True).parse(1e999, "")
+        (3, 'inf')
+        """
         allowed = f"an integer >= {self.minimum}" + (f" or '{UNLIMITED}' (unlimited)" if self.unlimited else "")
         if isinstance(value, str):
             text = value.strip().lower()
@@ -189,7 +195,13 @@ def resolve_scheme_params(name: str, params: Mapping[str, Any]) -> dict[str, flo
 
 
 def scheme_reach(name: str, params: Mapping[str, Any]) -> float:
-    """The routing reach of a scheme [sites]: 0 for ``none``, ``reach`` or ``d`` otherwise (``inf`` unlimited)."""
+    """The routing reach of a scheme [sites]: 0 for ``none``, ``reach`` or ``d`` otherwise (``inf`` unlimited).
+
+    Examples
+    --------
+    >>> scheme_reach("row-shift", {"reach": 2}), scheme_reach("row-col", {}), scheme_reach("block", {"b": 4, "s": 0})
+    (2.0, 1.0, 1.0)
+    """
     resolved = resolve_scheme_params(name, params)
     if name == "none":
         return 0.0
@@ -198,7 +210,15 @@ def scheme_reach(name: str, params: Mapping[str, Any]) -> float:
 
 def check_scheme_fits(name: str, params: Mapping[str, Any], rows: int, cols: int, logical_rows: int,
                       logical_cols: int) -> None:
-    """SchemeError when the scheme's geometry cannot hold the logical grid (``block``: tiles must fit)."""
+    """SchemeError when the scheme's geometry cannot hold the logical grid (``block``: tiles must fit).
+
+    Examples
+    --------
+    >>> check_scheme_fits("block", {"b": 8, "s": 8}, rows=64, cols=68, logical_rows=64, logical_cols=64)
+    Traceback (most recent call last):
+    ...
+    yieldkit.redundancy.specs.SchemeError: s: block(b=8, s=8) needs 64 rows x 72 columns of sites, the grid has 64x68
+    """
     if name != "block":
         return
     resolved = resolve_scheme_params(name, params)
