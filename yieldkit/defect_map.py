@@ -28,7 +28,7 @@ from yieldkit.design import Design
 from yieldkit.errors import InputError
 from yieldkit.outputs import atomic_write
 
-__all__ = ["DefectMap", "DefectMapError", "EAST", "SOUTH", "link_ids", "link_endpoints"]
+__all__ = ["DefectMap", "DefectMapError", "EAST", "SOUTH", "link_ids", "link_origins", "link_endpoints"]
 
 FORMAT = "yieldkit.defect-map"
 VERSION = 1
@@ -51,6 +51,17 @@ def link_ids(rows: np.ndarray, cols: np.ndarray, direction: np.ndarray, n_cols: 
     return 2 * (np.asarray(rows, np.int64) * n_cols + np.asarray(cols, np.int64)) + np.asarray(direction, np.int64)
 
 
+def link_origins(links: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(site, direction)`` of each link id: the W/N end site and 0 = E, 1 = S.
+
+    Examples
+    --------
+    >>> [x.tolist() for x in link_origins(np.array([4, 9]))]
+    [[2, 4], [0, 1]]
+    """
+    return np.divmod(np.asarray(links, np.int64), 2)
+
+
 def link_endpoints(links: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
     """Flat site indices ``(a, b)`` joined by each link id (``a`` the W or N end).
 
@@ -59,10 +70,8 @@ def link_endpoints(links: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarr
     >>> [x.tolist() for x in link_endpoints(np.array([4, 9]), n_cols=4)]
     [[2, 4], [3, 8]]
     """
-    links = np.asarray(links, np.int64)
-    a = links // 2
-    b = np.where(links % 2 == EAST, a + 1, a + n_cols)
-    return a, b
+    a, direction = link_origins(links)
+    return a, np.where(direction == EAST, a + 1, a + n_cols)
 
 
 def _sorted_unique(values: Any) -> np.ndarray:
@@ -101,7 +110,7 @@ class DefectMap:
             raise DefectMapError(f"dead site index out of range for a {self.rows}x{self.cols} grid")
         if self.dead_links.size:
             a, b = link_endpoints(self.dead_links, self.cols)
-            east = self.dead_links % 2 == EAST
+            east = link_origins(self.dead_links)[1] == EAST
             bad = (a < 0) | (b >= n) | (east & (a % self.cols == self.cols - 1))
             if bad.any():
                 row, col = divmod(int(a[bad][0]), self.cols)
@@ -141,7 +150,7 @@ class DefectMap:
         rows, cols = np.divmod(self.dead_sites, self.cols)
         a, _ = link_endpoints(self.dead_links, self.cols)
         lr, lc = np.divmod(a, self.cols)
-        names = np.where(self.dead_links % 2 == EAST, "E", "S")
+        names = np.where(link_origins(self.dead_links)[1] == EAST, "E", "S")
         return {
             "format": FORMAT,
             "version": VERSION,

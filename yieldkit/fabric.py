@@ -8,7 +8,8 @@ Sites and links
 A site is its flat index ``row * cols + col``. A link is ``2 * site +
 direction`` (the codec is :func:`yieldkit.defect_map.link_ids` /
 :func:`yieldkit.defect_map.link_endpoints`; :func:`decode_links` splits an id
-into ``(row, col, direction)``): direction 0 (E) joins ``(row, col)`` to
+into ``(row, col, direction)``; :func:`yieldkit.defect_map.link_origins` into
+``(site, direction)``): direction 0 (E) joins ``(row, col)`` to
 ``(row, col + 1)``, direction 1 (S) joins it to ``(row + 1, col)``.
 
 Routes
@@ -60,7 +61,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yieldkit.defect_map import EAST, DefectMap, link_endpoints
+from yieldkit.defect_map import EAST, DefectMap, link_endpoints, link_origins
 
 __all__ = ["LinkPlanes", "decode_links", "active_dead_links", "map_out_links", "map_out_links_batch",
            "choose_link_ends"]
@@ -75,7 +76,7 @@ def decode_links(links: np.ndarray, cols: int) -> tuple[np.ndarray, np.ndarray, 
     >>> [a.tolist() for a in decode_links(np.array([0, 9]), cols=4)]
     [[0, 1], [0, 0], [0, 1]]
     """
-    site, direction = np.divmod(np.asarray(links, np.int64), 2)
+    site, direction = link_origins(links)
     row, col = np.divmod(site, cols)
     return row, col, direction
 
@@ -137,7 +138,7 @@ class LinkPlanes:
         if serving is not None and links.size:
             links = active_dead_links(links, cols, serving)
         n = rows * cols
-        site, direction = np.divmod(links, 2)
+        site, direction = link_origins(links)
         east = np.zeros(n, dtype=bool)
         south = np.zeros(n, dtype=bool)
         east[site[direction == EAST]] = True
