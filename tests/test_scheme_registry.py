@@ -72,7 +72,7 @@ def test_unlimited_is_spelled_inf_and_parsed_once() -> None:
     assert parse_scheme_params("row-col", {"d": float("inf"), "sr": "2"}) == {"d": "inf", "sr": 2}
     assert parse_scheme_params("row-shift", {"reach": "Unlimited"}) == {"reach": "inf"}
     assert math.isinf(scheme_reach("row-col", {"d": "inf"})) and scheme_reach("row-col", {}) == 1
-    with pytest.raises(SchemeError, match="b: must be an integer >= 1 , got 0|b: must be an integer >= 1, got 0"):
+    with pytest.raises(SchemeError, match="b: must be an integer >= 1, got 0"):
         parse_scheme_params("block", {"b": 0})
     with pytest.raises(SchemeError, match="s: must be an integer >= 0, got 'inf'"):
         parse_scheme_params("block", {"s": "inf"})  # unlimited is only for reach and d

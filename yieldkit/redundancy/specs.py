@@ -64,12 +64,12 @@ class Param:
     unit: str = "sites"
     help: str = ""
 
-    def parse(self, value: Any, scheme: str) -> int | str:
+    def parse(self, value: Any) -> int | str:
         """The normalised value; SchemeError naming the parameter when it is not acceptable.
 
         Examples
         --------
-        >>> Param("reach", None, unlimited=True).parse("3", "row-shift"), Param("d", 1, unlimited=True).parse(1e999, "")
+        >>> Param("reach", None, unlimited=True).parse("3"), Param("d", 1, unlimited=True).parse(float("inf"))
         (3, 'inf')
         """
         allowed = f"an integer >= {self.minimum}" + (f" or '{UNLIMITED}' (unlimited)" if self.unlimited else "")
@@ -164,7 +164,7 @@ def parse_scheme_params(name: str, raw: Mapping[str, Any]) -> dict[str, int | st
     yieldkit.redundancy.specs.SchemeError: reach: must be an integer >= 0 or 'inf' (unlimited), got -1
     """
     spec = scheme_spec(name)
-    return {str(key): spec.param(str(key)).parse(value, name) for key, value in raw.items()}
+    return {str(key): spec.param(str(key)).parse(value) for key, value in raw.items()}
 
 
 def resolve_scheme_params(name: str, params: Mapping[str, Any]) -> dict[str, float]:
@@ -238,7 +238,7 @@ def describe_schemes() -> str:
     Examples
     --------
     >>> print(describe_schemes().splitlines()[0])
-    none: no redundancy; any dead site or link in the logical footprint kills the fabric
+    none: no redundancy; a dead site in the logical footprint, or a dead link inside it, kills the fabric
     """
     lines = []
     for spec in SCHEMES.values():
@@ -288,7 +288,8 @@ def _none_variant(design: Any, level: int) -> Any:
 
 SCHEMES: dict[str, SchemeSpec] = {
     "none": SchemeSpec(
-        "none", "no redundancy; any dead site or link in the logical footprint kills the fabric", (), "none",
+        "none", "no redundancy; a dead site in the logical footprint, or a dead link inside it, kills the fabric", (),
+        "none",
         sizing="", variant=_none_variant, level_label=lambda level, params: "none"),
     "row-shift": SchemeSpec(
         "row-shift", "spare sites at the ends of every row; logical cores take the row's live sites in order",
