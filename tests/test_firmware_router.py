@@ -50,10 +50,12 @@ def test_dead_link_with_a_bypassed_end_is_off_every_route():
 
 
 def test_dead_link_on_both_routes_keeps_horizontal_first():
-    p = _grid([[(0, 2)], [(1, 1)]], 3)
-    dead = np.array([2 * 1 + 0, 2 * (1 * 3 + 1) + 0])  # (0,1)E and (1,1)E
-    _, east, south = router_planes(p, 2, 3, dead)
-    assert east[0].tolist() == [False, True, False] and south[0].tolist() == [False, True, False]
+    # logical (0, 1) at (0, 2) -> (1, 1) at (1, 1); every corner site serves, E (0,1) and E (1,1) are dead
+    p = _grid([[(0, 1), (0, 2), (0, 3)], [(1, 0), (1, 1), (1, 2)]], 4)
+    dead = np.array([2 * 1 + 0, 2 * (1 * 4 + 1) + 0])
+    _, east, south = router_planes(p, 2, 4, dead)
+    assert south[0].tolist() == [True, True, True, False]  # columns 0, 1 (horizontal first kept) and 2
+    assert east[0][1]
 
 
 def test_pack_unpack_round_trip_with_padding():
