@@ -22,11 +22,12 @@ populated sites are unusable (dead or outside the wafer), i.e. at most
 Logical neighbours are joined through the mesh over the L routes of
 ``yieldkit.fabric``. A dead link takes one of its end sites out of service
 (the end outside every box, else the end whose box tolerates more dead
-sites), so it costs at most one spare of one box. The reach (``redundancy.reach``, Manhattan hops) defaults
-to :func:`yieldkit.verify.block_worst_reach` ``(b, s)``, the longest edge the
+sites), so it costs at most one spare of one box. The reach
+(``redundancy.reach``, Manhattan hops) defaults to
+:func:`yieldkit.verify.block_worst_reach` ``(b, s)``, the longest edge the
 model can produce, so with the default only missing sites at the wafer edge
-can break an edge. A smaller explicit ``reach`` is
-enforced: a tile with an edge longer than it fails. A failing edge fails the
+can break an edge. A smaller explicit ``reach`` is enforced: a tile with an
+edge longer than it fails. A failing edge fails the
 tile of its W/N end.
 
 With independent site failures of probability p and full boxes, the yield
