@@ -199,6 +199,16 @@ def local_grid(design: Design, defects: DefectMap, rows: np.ndarray) -> tuple[np
 
 
 @lru_cache(maxsize=32)
+def _nominal_positions(design: Design) -> np.ndarray:
+    """Columns (logical_rows, logical_cols) of the band's cores on a defect-free wafer (cached, read-only)."""
+    off, lr = design.logical_row_offset, design.logical_rows
+    exists = design.site_exists[off:off + lr]
+    pos = row_positions(~exists, column_anchor(design), design.logical_cols, exists)[1]
+    pos.setflags(write=False)
+    return pos
+
+
+@lru_cache(maxsize=32)
 def _static_ok(design: Design) -> bool:
     """The defect-free design presents its full grid (cached per design object)."""
     band = np.arange(design.logical_rows) + design.logical_row_offset
@@ -245,16 +255,19 @@ def plan(design: Design, defects: DefectMap, allow_degraded: bool = True) -> Rep
     (True, (8, 8))
     """
     bad_rows, bad_pairs, reasons = band_failures(design, defects)
-    n, lr, off = design.logical_cols, design.logical_rows, design.logical_row_offset
+    n, lr, off, cols = design.logical_cols, design.logical_rows, design.logical_row_offset, design.cols
     if bad_rows.size == 0 and bad_pairs.size == 0:
-        rows = np.arange(lr) + off
-        unusable = ~design.site_exists[off:off + lr]
+        # rows without dead sites keep their defect-free positions; only the others are placed again
+        pos = _nominal_positions(design).copy()
         dead = effective_defects(design, defects).dead_sites
-        dead = dead[(dead >= off * design.cols) & (dead < (off + lr) * design.cols)]
-        unusable.ravel()[dead - off * design.cols] = True
-        _, pos = row_positions(unusable, column_anchor(design), n, design.site_exists[off:off + lr])
-        return make_map(design, defects, rows[:, None] * design.cols + pos, complete=True, reason="",
-                        algorithm=ALGORITHM)
+        dead = dead[(dead >= off * cols) & (dead < (off + lr) * cols)]
+        hit = np.unique(dead // cols)
+        if hit.size:
+            unusable = ~design.site_exists[hit]
+            unusable[np.searchsorted(hit, dead // cols), dead % cols] = True
+            pos[hit - off] = row_positions(unusable, column_anchor(design), n, design.site_exists[hit])[1]
+        rows = np.arange(lr) + off
+        return make_map(design, defects, rows[:, None] * cols + pos, complete=True, reason="", algorithm=ALGORITHM)
     reason = (f"{bad_rows.size} band rows and {bad_pairs.size} adjacent row pairs cannot be repaired"
               + (f" ({'; '.join(reasons[:2])})" if reasons else ""))
     if not allow_degraded:
