@@ -160,6 +160,33 @@ class LinkPlanes:
         np.cumsum(south, axis=0, out=cum_south[1:, :])
         return cls(rows, cols, east, south, cum_east, cum_south)
 
+    def with_dead_links(self, dead_links: np.ndarray) -> "LinkPlanes":
+        """These planes plus ``dead_links`` (all of them unusable); only the rows and columns they touch are
+        summed again, so adding a few links to a wafer's static planes costs a copy, not a full prefix sum.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> base = LinkPlanes.build(2, 3)
+        >>> both = base.with_dead_links(np.array([2 * 1, 2 * 0 + 1]))  # E of (0, 1), S of (0, 0)
+        >>> both.cum_east.tolist(), both.cum_south[-1].tolist(), base.any
+        ([[0, 0, 1, 1], [0, 0, 0, 0]], [1, 0, 0], False)
+        """
+        links = np.asarray(dead_links, np.int64)
+        if links.size == 0:
+            return self
+        row, col, direction = decode_links(links, self.cols)
+        e = direction == EAST
+        east, south = self.east.copy(), self.south.copy()
+        east[row[e], col[e]] = True
+        south[row[~e], col[~e]] = True
+        cum_east, cum_south = self.cum_east.copy(), self.cum_south.copy()
+        rows = np.unique(row[e])
+        cum_east[rows, 1:] = np.cumsum(east[rows], axis=1)
+        cols = np.unique(col[~e])
+        cum_south[1:, cols] = np.cumsum(south[:, cols], axis=0)
+        return LinkPlanes(self.rows, self.cols, east, south, cum_east, cum_south)
+
     @property
     def any(self) -> bool:
         """Some link is unusable."""

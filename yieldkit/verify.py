@@ -76,7 +76,7 @@ import numpy as np
 from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design
 from yieldkit.errors import InputError
-from yieldkit.fabric import LinkPlanes
+from yieldkit.fabric import LinkPlanes, active_dead_links
 from yieldkit.redundancy.specs import scheme_reach
 from yieldkit.repair_map import RepairMap
 
@@ -151,6 +151,12 @@ def block_worst_reach(b: int, s: int) -> int:
     right = j[j >= b * (b - 1)]
     best = max(best, int(dist(right + k1, right - b * (b - 1) + k2, 0, width).max()))
     return best
+
+
+@functools.lru_cache(maxsize=8)
+def _edge_planes(design: Design) -> LinkPlanes:
+    """The links of ``design`` that touch a site outside the wafer (the same on every wafer; cached)."""
+    return LinkPlanes.build(design.rows, design.cols, exists=design.site_exists)
 
 
 def _reach_ok(scheme: str, reach: float, horizontal: bool, r1: np.ndarray, c1: np.ndarray,
@@ -288,7 +294,11 @@ def verify_repair_map(repair_map: RepairMap, design: Design | None = None,
     pcg = pc.reshape(lr, lc)
     need_links = defects.dead_links.size > 0 or (exists is not None and not exists.all())
     serving = counts > 0
-    planes = LinkPlanes.build(rows, cols, defects.dead_links, exists, serving) if need_links else None
+    planes = None
+    if need_links:
+        active = active_dead_links(defects.dead_links, cols, serving)
+        static = _edge_planes(design) if design is not None else LinkPlanes.build(rows, cols)
+        planes = static.with_dead_links(active)
     reach_bad: list[np.ndarray] = []
     link_bad: list[np.ndarray] = []
     for horizontal in (True, False):
