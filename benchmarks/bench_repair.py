@@ -16,10 +16,11 @@ Usage::
    wse, 1 worker): target >= 20,000 wafers/s.
 5. The same with dead links (``link_fraction`` = 0.02) at D0 = 0.1 cm^-2,
    target >= 10,000 wafers/s, and at D0 = 1.0 cm^-2, target >= 10x the peer.
-   Peer: the previous batch assessor, which sent every wafer with a dead link
-   near the logical band down the exact one-wafer path (``band_failures`` in a
-   Python loop), timed on sampling + assessment of fewer wafers; the ratio is
-   figure / peer, and the two assessors must agree on those wafers.
+   Peer: the batch assessor for dead sites plus the exact one-wafer path
+   (``band_failures`` in a Python loop) for every wafer with a dead link near
+   the logical band, timed on sampling + assessment of fewer wafers; the ratio
+   is figure / peer, and the two assessors must agree on those wafers. A dead
+   link takes one of its end sites out of service (``yieldkit.fabric``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 
 from yieldkit.defects import DefectBatch, DefectModel, sample_batch
 from yieldkit.design import load_design
+from yieldkit.fabric import decode_links
 from yieldkit.montecarlo import BLOCK_WAFERS, simulate
 from yieldkit.redundancy import BatchOutcome, assessor_for, plan_repair
 from yieldkit.redundancy.row_col import maximal_array
@@ -67,7 +69,7 @@ def per_wafer_link_assessor(design):  # noqa: ANN001, ANN201
                                np.zeros(0, np.int64), np.zeros(0, np.int64), batch.n_defects)
         out = sparse(no_links)
         full, cores = out.full.copy(), out.logical_cores.copy()
-        lrow = (batch.link // 2) // design.cols
+        lrow = decode_links(batch.link, design.cols)[0]
         for w in np.unique(batch.link_wafer[(lrow >= off - 1) & (lrow < off + lr)]):
             rows, pairs, _ = band_failures(design, batch.wafer(int(w)))
             full[w] = rows.size == 0 and pairs.size == 0

@@ -1,6 +1,6 @@
 """Monte-Carlo throughput on the wse preset, clustered defects, one core.
 
-Target (issue 2): at least 20,000 wafer trials per second with the row-spare
+Target: at least 20,000 wafer trials per second with the row-spare
 check. Peer, measured in the same run: the dense simulation an engineer
 would first write, a Bernoulli draw per core per wafer (with the wafer's
 gamma-mixed density for clustering), then the same row check.

@@ -1,12 +1,14 @@
 """Summaries, site classes, plots and diffs of parsed fabric images.
 
-Site classes of the physical grid (:func:`site_classes`):
+Site classes of the physical grid (:func:`site_classes`), against the
+scheme's *nominal* map (:func:`nominal_map`: what the scheme's planner
+presents on a defect-free wafer of the same design), so they mean the same
+for every scheme:
 
-* ``in place``: serves a logical core at its contiguous position in the row
-  (``j`` columns after the row's start: the site of logical ``(i, 0)``, or a
-  dead site left of it in the same physical row);
-* ``spare used``: serves a logical core displaced by a repair (a skipped
-  site lies before it in its logical row), i.e. a spare taken into use;
+* ``in place``: serves the logical core the nominal map puts there;
+* ``spare used``: serves a logical core the nominal map puts elsewhere (the
+  repair moved the core here: a spare, or a site taken over from a moved
+  neighbour);
 * ``bypassed``: alive but serving no logical core (an unused spare, or a site
   outside the usable wafer area: the image does not record which);
 * ``dead``: listed in the image's dead cores (always bypassed);
@@ -15,16 +17,22 @@ Site classes of the physical grid (:func:`site_classes`):
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from yieldkit.defect_map import DefectMap
+from yieldkit.design import Design
 from yieldkit.errors import InputError
+from yieldkit.redundancy import plan_repair
 
 from firmware_map.image import FabricImage
 from firmware_map.router import PLANES
 
-__all__ = ["IN_PLACE", "SPARE_USED", "BYPASSED", "DEAD", "CLASS_NAMES", "site_classes", "summarize",
+__all__ = ["IN_PLACE", "SPARE_USED", "BYPASSED", "DEAD", "ABSENT", "CLASS_NAMES", "ImageInspection", "inspect_image",
+           "nominal_map", "site_classes", "summarize",
            "plot_image", "diff_images", "diff_records"]
 
 IN_PLACE, SPARE_USED, BYPASSED, DEAD, ABSENT = 0, 1, 2, 3, 4
@@ -32,39 +40,113 @@ CLASS_NAMES = ("in place", "spare used", "bypassed", "dead", "absent")
 _COLOURS = ("#d9d9d9", "#1f77b4", "#ffbf00", "#d62728", "#ffffff")
 
 
-def _shifted(physical_of_logical: np.ndarray, dead_sites: np.ndarray, physical_cols: int) -> np.ndarray:
-    """Logical cores not at their row's contiguous position.
+def _bare_design(image: FabricImage) -> Design:
+    """A design with the image's grids and scheme on a wafer large enough that every site exists."""
+    rm = image.repair_map
+    rows, cols = rm.physical_rows, rm.physical_cols
+    return Design(name=rm.design or "image", rows=rows, cols=cols, pitch_x_mm=1.0, pitch_y_mm=1.0,
+                  logical_rows=image.logical_rows, logical_cols=image.logical_cols, edge_exclusion_mm=0.0,
+                  wafer_diameter_mm=2.0 * float(np.hypot(rows / 2, cols / 2)) + 1.0, scheme=image.scheme,
+                  scheme_params=dict(image.scheme_params))
 
-    Logical row ``i`` starts at the site of ``(i, 0)``, or at the first dead
-    site of that physical row when one lies further left; core ``(i, j)`` is
-    in place when it sits ``j`` columns after the start.
+
+def nominal_map(image: FabricImage, design: Design | None = None) -> np.ndarray:
+    """The scheme's defect-free map of the image's design: int64 (logical_rows, logical_cols) flat sites.
+
+    Parameters
+    ----------
+    image : FabricImage
+    design : Design, optional
+        The image's design. Without it, the shipped preset the image names
+        is used when its fingerprint matches; otherwise a design with the
+        image's grids, scheme and parameters in which every site exists
+        (near a clipped wafer edge the nominal map may then differ from the
+        real design's).
+
+    Examples
+    --------
+    >>> from firmware_map.image import build_image, parse_image
+    >>> from yieldkit.design import load_design
+    >>> small = load_design("small")
+    >>> image = parse_image(build_image(plan_repair(small, DefectMap.empty(small))))
+    >>> bool((nominal_map(image) == image.repair_map.physical_of_logical).all())
+    True
     """
-    p = physical_of_logical
-    r0, c0 = np.divmod(p[:, 0], physical_cols)
-    first_dead = np.full(int(r0.max()) + 1, physical_cols, dtype=np.int64)
-    dr, dc = np.divmod(dead_sites, physical_cols)
-    keep = dr < first_dead.size
-    np.minimum.at(first_dead, dr[keep], dc[keep])
-    start = r0 * physical_cols + np.minimum(c0, first_dead[r0])
-    return p != start[:, None] + np.arange(p.shape[1], dtype=p.dtype)
+    from firmware_map.verify import preset_for
+
+    rm = image.repair_map
+    if design is None:
+        design = preset_for(rm.design, image.design_fingerprint) or _bare_design(image)
+    return plan_repair(design, DefectMap.empty(design)).physical_of_logical
 
 
-def site_classes(image: FabricImage) -> np.ndarray:
-    """int8 (physical_rows, physical_cols) array of IN_PLACE, SPARE_USED, BYPASSED, DEAD, ABSENT."""
+def site_classes(image: FabricImage, design: Design | None = None) -> np.ndarray:
+    """int8 (physical_rows, physical_cols) array of IN_PLACE, SPARE_USED, BYPASSED, DEAD, ABSENT.
+
+    A serving site is in place when it serves the logical core that the
+    scheme's nominal map (:func:`nominal_map`) puts there.
+    """
     rm = image.repair_map
     out = np.full(rm.physical_rows * rm.physical_cols, BYPASSED, dtype=np.int8)
     p = rm.physical_of_logical
-    out[p.ravel()] = np.where(_shifted(p, rm.defects.dead_sites, rm.physical_cols).ravel(), SPARE_USED, IN_PLACE)
+    nominal = nominal_map(image, design)
+    h, w = min(p.shape[0], nominal.shape[0]), min(p.shape[1], nominal.shape[1])
+    in_place = np.zeros(p.shape, dtype=bool)
+    in_place[:h, :w] = p[:h, :w] == nominal[:h, :w]
+    out[p.ravel()] = np.where(in_place.ravel(), IN_PLACE, SPARE_USED)
     out[rm.defects.dead_sites] = DEAD
     if image.absent_sites is not None:
         out[image.absent_sites] = ABSENT
     return out.reshape(rm.physical_rows, rm.physical_cols)
 
 
-def summarize(image: FabricImage) -> dict[str, Any]:
-    """Header fields, section sizes and counts, as printed by ``firmware inspect``."""
+@dataclass(frozen=True, eq=False)
+class ImageInspection:
+    """A parsed fabric image with its site classes (see :func:`site_classes`).
+
+    Attributes
+    ----------
+    image : FabricImage
+    classes : ndarray of int8, shape (physical_rows, physical_cols)
+    """
+
+    image: FabricImage
+    classes: np.ndarray
+
+    def __repr__(self) -> str:
+        counts = np.bincount(self.classes.ravel(), minlength=5)
+        return (f"ImageInspection(wafer {self.image.wafer_id!r}, {int(counts[IN_PLACE] + counts[SPARE_USED])} serving "
+                f"sites, {int(counts[SPARE_USED])} spare used, {int(counts[DEAD])} dead)")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Header fields, section sizes and counts, as printed by ``firmware inspect`` (flat, JSON-safe)."""
+        return _record(self.image, self.classes)
+
+
+def inspect_image(image: FabricImage, design: Design | None = None) -> ImageInspection:
+    """Classify the sites of ``image`` against its scheme's nominal map (``design``: see :func:`nominal_map`).
+
+    Examples
+    --------
+    >>> from firmware_map.image import build_image, parse_image
+    >>> from yieldkit.design import load_design
+    >>> from yieldkit.redundancy import plan_repair
+    >>> small = load_design("small")
+    >>> image = parse_image(build_image(plan_repair(small, DefectMap.empty(small)), wafer_id="W1"))
+    >>> inspect_image(image).to_dict()["spare_used_cores"]
+    0
+    """
+    return ImageInspection(image, site_classes(image, design))
+
+
+def summarize(image: FabricImage, design: Design | None = None) -> dict[str, Any]:
+    """Deprecated: ``inspect_image(image, design).to_dict()``, kept until the CLI callers move."""
+    warnings.warn("summarize() is deprecated; use inspect_image(...).to_dict()", DeprecationWarning, stacklevel=2)
+    return inspect_image(image, design).to_dict()
+
+
+def _record(image: FabricImage, classes: np.ndarray) -> dict[str, Any]:
     rm = image.repair_map
-    classes = site_classes(image)
     counts = np.bincount(classes.ravel(), minlength=5)
     n_logical = rm.logical_rows * rm.logical_cols
     n_sites = rm.physical_rows * rm.physical_cols
@@ -108,7 +190,8 @@ def summarize(image: FabricImage) -> dict[str, Any]:
     }
 
 
-def plot_image(image: FabricImage, ax: Any = None, *, origin: str = "upper", title: str | None = None) -> Any:
+def plot_image(image: FabricImage, ax: Any = None, *, origin: str = "upper", title: str | None = None,
+               design: Design | None = None) -> Any:
     """Rasterised picture of the physical grid: in place, spare used, bypassed and dead sites.
 
     Parameters
@@ -120,6 +203,8 @@ def plot_image(image: FabricImage, ax: Any = None, *, origin: str = "upper", tit
         Where physical row 0 is drawn (``upper``: the top of the wafer, as in
         ``yieldkit.design``).
     title : str, optional
+    design : Design, optional
+        The image's design, for the site classes (see :func:`site_classes`).
 
     Returns
     -------
@@ -134,7 +219,7 @@ def plot_image(image: FabricImage, ax: Any = None, *, origin: str = "upper", tit
         ax = fig.add_subplot()
     else:
         fig = ax.get_figure()
-    classes = site_classes(image)
+    classes = site_classes(image, design)
     ax.imshow(classes, cmap=ListedColormap(_COLOURS), vmin=-0.5, vmax=len(_COLOURS) - 0.5,
               interpolation="nearest", origin=origin, aspect="auto", rasterized=True)
     counts = np.bincount(classes.ravel(), minlength=len(_COLOURS))

@@ -4,8 +4,10 @@ See FORMAT.md, section ``ROUTER``. Three boolean planes over the physical
 sites: ``bypass`` (the site serves no logical core), ``east`` and ``south``
 (the link leaving the site E or S is enabled). A link is enabled when the
 L-shaped route between the sites of two logical neighbours uses it: horizontal
-first, unless that crosses a dead link (or a link touching an absent site) and
-the vertical-first route does not; the same rule as ``yieldkit.verify``.
+first, unless that crosses an unusable link and the vertical-first route does
+not. Which links are unusable is the fabric's rule (``yieldkit.fabric``, also
+the verifier's): a link touching an absent site, or a dead link whose two end
+sites both serve logical cores (a bypassed site's links carry no traffic).
 
 Vectorised: dead links are counted along a route segment with prefix sums, and
 the links a segment covers are marked with a difference array, so the cost is
@@ -15,6 +17,8 @@ O(cores + sites) numpy work and no per-core Python loop.
 from __future__ import annotations
 
 import numpy as np
+
+from yieldkit.fabric import LinkPlanes
 
 __all__ = ["PLANES", "router_planes", "pack_planes", "unpack_planes", "plane_bytes", "padding_clear"]
 
@@ -66,29 +70,6 @@ def _cover(n_lines: int, line_len: int, line: np.ndarray, lo: np.ndarray, hi: np
     return out.reshape(n_lines, line_len)
 
 
-def _unusable_links(pr: int, pc: int, dead_links: np.ndarray | None,
-                    absent_sites: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
-    """Boolean (pr, pc) planes of unusable E and S links: dead, or touching an absent site."""
-    links = np.asarray(dead_links if dead_links is not None else (), dtype=np.int64)
-    absent = np.asarray(absent_sites if absent_sites is not None else (), dtype=np.int64)
-    if not links.size and not absent.size:
-        return None
-    n = pr * pc
-    dead_e = np.zeros(n, dtype=bool)
-    dead_s = np.zeros(n, dtype=bool)
-    site, direction = np.divmod(links, 2)
-    dead_e[site[direction == 0]] = True
-    dead_s[site[direction == 1]] = True
-    dead_e, dead_s = dead_e.reshape(pr, pc), dead_s.reshape(pr, pc)
-    if absent.size:
-        missing = np.zeros(n, dtype=bool)
-        missing[absent] = True
-        missing = missing.reshape(pr, pc)
-        dead_e[:, :-1] |= missing[:, :-1] | missing[:, 1:]
-        dead_s[:-1, :] |= missing[:-1, :] | missing[1:, :]
-    return dead_e, dead_s
-
-
 def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_cols: int,
                   dead_links: np.ndarray | None = None, absent_sites: np.ndarray | None = None) -> np.ndarray:
     """Boolean planes (3, physical_rows, physical_cols): bypass, east, south.
@@ -101,9 +82,20 @@ def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_
     physical_rows, physical_cols : int
         Physical grid [sites].
     dead_links : ndarray of int, optional
-        Dead link ids (``2 * site + direction``, 0 = E, 1 = S).
+        Dead link ids (``2 * site + direction``, 0 = E, 1 = S); only those
+        whose two end sites serve logical cores are unusable.
     absent_sites : ndarray of int, optional
-        Sites outside the usable wafer area; their links count as dead.
+        Sites outside the usable wafer area; their links are unusable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[0, 1], [3, 4]])  # a 2 x 2 logical grid on a 2 x 3 physical grid
+    >>> planes = router_planes(p, 2, 3)
+    >>> planes[0].astype(int).tolist()  # bypassed: the unused column
+    [[0, 0, 1], [0, 0, 1]]
+    >>> int(planes[1].sum()), int(planes[2].sum())  # enabled E and S links
+    (2, 2)
     """
     pr, pc = int(physical_rows), int(physical_cols)
     n = pr * pc
@@ -132,33 +124,22 @@ def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_
     rmin, rmax = np.minimum(r1, r2), np.maximum(r1, r2)
 
     h_row, v_col = r1, c2  # horizontal first
-    unusable = _unusable_links(pr, pc, dead_links, absent_sites)
-    if unusable is not None:
-        dead_e, dead_s = unusable
+    links = np.asarray(dead_links if dead_links is not None else (), dtype=np.int64)
+    absent = np.asarray(absent_sites if absent_sites is not None else (), dtype=np.int64)
+    if links.size or absent.size:
+        exists = np.ones(n, dtype=bool)
+        exists[absent] = False
+        unusable = LinkPlanes.build(pr, pc, links, exists.reshape(pr, pc), serving)
         # Only bent pairs have two routes, and only those whose segments lie on a
         # row or column with an unusable link can need the vertical-first one.
         bent = np.flatnonzero((r1 != r2) & (c1 != c2))
-        row_has = dead_e.any(axis=1)
-        col_has = dead_s.any(axis=0)
+        row_has = unusable.east.any(axis=1)
+        col_has = unusable.south.any(axis=0)
         b_r1, b_r2, b_c1, b_c2 = r1[bent], r2[bent], c1[bent], c2[bent]
         cand = bent[row_has[b_r1] | row_has[b_r2] | col_has[b_c1] | col_has[b_c2]]
         if cand.size:
-            cum_e = np.zeros((pr, pc + 1), dtype=np.int32)
-            np.cumsum(dead_e, axis=1, out=cum_e[:, 1:])
-            cum_s = np.zeros((pr + 1, pc), dtype=np.int32)
-            np.cumsum(dead_s, axis=0, out=cum_s[1:, :])
-            k_r1, k_r2, k_c1, k_c2 = r1[cand], r2[cand], c1[cand], c2[cand]
-            k_cmin, k_cmax, k_rmin, k_rmax = cmin[cand], cmax[cand], rmin[cand], rmax[cand]
-
-            def row_dead(row: np.ndarray) -> np.ndarray:
-                return cum_e[row, k_cmax] - cum_e[row, k_cmin] > 0
-
-            def col_dead(col: np.ndarray) -> np.ndarray:
-                return cum_s[k_rmax, col] - cum_s[k_rmin, col] > 0
-
-            hf_dead = row_dead(k_r1) | col_dead(k_c2)
-            vf_dead = col_dead(k_c1) | row_dead(k_r2)
-            flip = cand[hf_dead & ~vf_dead]
+            hf_open, vf_open = unusable.l_routes_open(r1[cand], c1[cand], r2[cand], c2[cand])
+            flip = cand[~hf_open & vf_open]
             if flip.size:
                 h_row, v_col = r1.copy(), c2.copy()
                 h_row[flip] = r2[flip]

@@ -30,21 +30,32 @@ def test_row_shift_bypasses_the_skipped_site_and_routes_through_it():
     assert south.tolist() == [[True, True, True, False], [False, False, False, False]]
 
 
-def test_dead_link_turns_the_route_vertical_first():
-    p = _grid([[(0, 2)], [(1, 1)]], 3)
+def test_dead_link_between_serving_sites_turns_the_route_vertical_first():
+    # logical (0, 1) at (0, 2) -> (1, 1) at (1, 1): horizontal first crosses E (0,1)-(0,2), whose ends both serve
+    p = _grid([[(0, 1), (0, 2)], [(1, 0), (1, 1)]], 3)
     _, east, south = router_planes(p, 2, 3)
-    assert east[0].tolist() == [False, True, False] and south[0].tolist() == [False, True, False]
-    dead_e = np.array([2 * (0 * 3 + 1) + 0])           # E link (0,1)-(0,2) is dead
+    assert south[0].tolist() == [True, True, False] and east[1].tolist() == [True, False, False]
+    dead_e = np.array([2 * (0 * 3 + 1) + 0])
     _, east, south = router_planes(p, 2, 3, dead_e)
-    assert east[1].tolist() == [False, True, False] and not east[0].any()
-    assert south[0].tolist() == [False, False, True]
+    assert south[0].tolist() == [True, False, True] and east[1].tolist() == [True, True, False]
+
+
+def test_dead_link_with_a_bypassed_end_is_off_every_route():
+    # (0, 1) serves no core: the redundant links bypass it, its dead E link changes nothing
+    p = _grid([[(0, 2)], [(1, 1)]], 3)
+    expected = router_planes(p, 2, 3)
+    assert expected[1][0].tolist() == [False, True, False] and expected[2][0].tolist() == [False, True, False]
+    dead_e = np.array([2 * (0 * 3 + 1) + 0])
+    assert np.array_equal(router_planes(p, 2, 3, dead_e), expected)
 
 
 def test_dead_link_on_both_routes_keeps_horizontal_first():
-    p = _grid([[(0, 2)], [(1, 1)]], 3)
-    dead = np.array([2 * 1 + 0, 2 * (1 * 3 + 1) + 0])  # (0,1)E and (1,1)E
-    _, east, south = router_planes(p, 2, 3, dead)
-    assert east[0].tolist() == [False, True, False] and south[0].tolist() == [False, True, False]
+    # logical (0, 1) at (0, 2) -> (1, 1) at (1, 1); every corner site serves, E (0,1) and E (1,1) are dead
+    p = _grid([[(0, 1), (0, 2), (0, 3)], [(1, 0), (1, 1), (1, 2)]], 4)
+    dead = np.array([2 * 1 + 0, 2 * (1 * 4 + 1) + 0])
+    _, east, south = router_planes(p, 2, 4, dead)
+    assert south[0].tolist() == [True, True, True, False]  # columns 0, 1 (horizontal first kept) and 2
+    assert east[0][1]
 
 
 def test_pack_unpack_round_trip_with_padding():

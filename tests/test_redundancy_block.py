@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from tests.stat_tolerance import proportion_tolerance
 from yieldkit.defect_map import DefectMap
 from yieldkit.defects import DefectModel, sample_batch
-from yieldkit.design import Design, load_design
+from yieldkit.design import Design, DesignError, load_design
 from yieldkit.models import row_spare_yield, site_failure_probability
 from yieldkit.montecarlo import simulate
-from yieldkit.redundancy import SchemeError, assessor_for, plan_repair
+from yieldkit.redundancy import assessor_for, plan_repair
 from yieldkit.redundancy.block import geometry
 from yieldkit.verify import block_worst_reach, verify_repair_map
 
@@ -118,10 +118,11 @@ def test_property_maps_verify(b: int, s: int, data: st.DataObject) -> None:
 def test_worst_reach_and_bad_designs(tmp_path: Path) -> None:
     assert block_worst_reach(4, 0) == 1
     assert block_worst_reach(8, 1) == 10 and block_worst_reach(8, 4) >= block_worst_reach(8, 1)
-    with pytest.raises(SchemeError, match="multiple of b"):
-        geometry(block_design(tmp_path, 4, 1, 16, 18))
+    # the design is rejected when it is loaded, naming the key
+    with pytest.raises(DesignError, match=r"redundancy\.b: the logical grid 16x18 must be a multiple of b=4"):
+        block_design(tmp_path, 4, 1, 16, 18)
     small = load_design("small")
     from yieldkit.repair import with_scheme
 
-    with pytest.raises(SchemeError, match="needs 64 rows x 80 columns"):
-        plan_repair(with_scheme(small, "block", {"b": 4, "s": 1}), DefectMap.empty(small))
+    with pytest.raises(DesignError, match=r"redundancy\.s: block\(b=4, s=1\) needs 64 rows x 80 columns"):
+        with_scheme(small, "block", {"b": 4, "s": 1})

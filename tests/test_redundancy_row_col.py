@@ -10,7 +10,8 @@ from yieldkit.defect_map import DefectMap
 from yieldkit.defects import DefectModel, sample_batch
 from yieldkit.design import Design
 from yieldkit.redundancy import assessor_for, plan_repair
-from yieldkit.redundancy.row_col import exact_maximal_array, gcr, maximal_array
+from yieldkit.redundancy.row_col import gcr, maximal_array
+from yieldkit.redundancy.row_col_ilp import exact_maximal_array
 from yieldkit.verify import verify_repair_map
 
 

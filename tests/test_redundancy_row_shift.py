@@ -194,32 +194,30 @@ def test_batch_dead_links_equal_the_exact_path_wse() -> None:
         assert_batch_is_exact(WSE, batch)
 
 
-def test_a_dead_link_on_a_used_route_breaks_the_wafer_and_an_unused_one_does_not() -> None:
-    design = grid_design(4, 10, 8, 1)  # nominal columns 1..8
+def test_a_dead_link_costs_one_spare_of_its_row_wherever_it_is() -> None:
+    design = grid_design(4, 10, 8, 1)  # nominal columns 1..8, two spares per row
     e, s = 0, 1
-    cases = {
-        (1, 3, e): (False, 16),  # inside row 1's chain: row 1 fails, rows 2-3 remain
-        (1, 8, e): True,         # right of the chain (8 -> 9, 9 is a spare)
-        (1, 0, e): True,         # left of the chain
-        (1, 4, s): (False, 16),  # straight vertical edge 1/2: rows 0-1 or 2-3
-        (1, 0, s): True,         # column 0 is a spare
-        (3, 4, e): (False, 24),  # last row's chain
-    }
+    cases = [(1, 3, e), (1, 8, e), (1, 0, e), (1, 4, s), (1, 0, s), (3, 4, e)]
     maps = [DefectMap(4, 10, [], [2 * (r * 10 + c) + d]) for (r, c, d) in cases]
     outcome = assessor(design)(batch_of(maps))
-    for (key, want), full, cores in zip(cases.items(), outcome.full, outcome.logical_cores):
-        if want is True:
-            assert full and cores == 32, key
-        else:
-            assert not full and cores == want[1], key
-    # a bent edge survives one blocked L route: dead site (1, 3) bends columns 3.. of row 1 right
-    # (row 0: 1..8, row 1: 1, 2, 4..9 -> logical col 2 goes 3 -> 4); kill the S link under (0, 4)
-    # (route 1: E (0, 3) + S (0, 4)); route 2 (S (0, 3) + E (1, 3)) still works
-    one = DefectMap(4, 10, [13], [2 * 4 + s])
-    both = DefectMap(4, 10, [13], [2 * 4 + s, 2 * 3 + s])
-    outcome = assessor(design)(batch_of([one, both]))
+    assert outcome.full.all() and (outcome.logical_cores == 32).all()  # the old rule failed 4 of these 6
+    assert_batch_is_exact(design, batch_of(maps), planner_checks=len(maps))
+    # the link costs a spare: with both spares of row 1 already dead, the row has none left for it
+    spent = [11, 12]  # (1, 1), (1, 2)
+    outcome = assessor(design)(batch_of([DefectMap(4, 10, spent, []), DefectMap(4, 10, spent, [2 * (1 * 10 + 5)])]))
     assert outcome.full.tolist() == [True, False]
-    assert_batch_is_exact(design, batch_of([one, both]))
+
+
+def test_wse_wafer_with_one_dead_link_is_repaired() -> None:
+    # regression: the east link of (600, 400) alone made the wafer unrepairable ("a dead link on the
+    # row's logical chain") although its row has 48 spares
+    from yieldkit.repair import repair_wafer
+
+    link = 2 * (600 * WSE.cols + 400)
+    report = repair_wafer(WSE, DefectMap(WSE.rows, WSE.cols, [], [link], design=WSE.name))
+    assert report.repairable, report.repair_map.reason
+    assert 600 * WSE.cols + 400 not in set(report.repair_map.physical_of_logical.ravel().tolist())
+    assert assessor_for(WSE)(batch_of([DefectMap(WSE.rows, WSE.cols, [], [link])])).full.tolist() == [True]
 
 
 def with_sites(design: Design, mask: np.ndarray) -> Design:
@@ -228,24 +226,25 @@ def with_sites(design: Design, mask: np.ndarray) -> Design:
     return design
 
 
-def test_a_missing_link_blocks_the_other_l_route() -> None:
-    # row 0 has sites 0..10, row 1 sites 1..9 (nested); two dead sites at the right of row 0
-    # slide it left (columns 0..7) while row 1 sits at 1..8: every vertical edge bends right.
-    # Edge 0 (0, 0) -> (1, 1): route 1 is E (0, 0) + S (0, 1), route 2 needs S (0, 0), which
-    # does not exist, so a dead S (0, 1) breaks it; edge 1's route 2 uses S (0, 1) too but
-    # keeps route 1.
+def test_a_dead_link_on_a_nested_band_takes_the_end_in_the_row_with_more_spares() -> None:
+    # row 0 has sites 0..10 (3 spares), rows 1-2 sites 1..9 (1 spare each); two dead sites at the right of
+    # row 0 leave it one spare. A dead S link (0, 1)-(1, 1) maps out (0, 1), the end in the row that had
+    # more spares by design: row 0 then has exactly 8 live sites.
     mask = np.ones((3, 11), dtype=bool)
     mask[1:, [0, 10]] = False
     design = with_sites(replace(grid_design(3, 11, 8, 1), name="nested"), mask)
     assert _regular_band(design) and _static_ok(design)
     s = 1
     maps = [DefectMap(3, 11, [9, 10], []), DefectMap(3, 11, [9, 10], [2 * 1 + s]),
-            DefectMap(3, 11, [9, 10], [2 * 2 + s]), DefectMap(3, 11, [], [2 * 1 + s])]
+            DefectMap(3, 11, [9, 10, 1], []), DefectMap(3, 11, [], [2 * 1 + s])]
     batch = batch_of(maps)
     outcome = assessor(design)(batch)
-    assert outcome.full.tolist() == [True, False, True, False]
-    assert outcome.logical_cores.tolist()[1] == 16
+    assert outcome.full[1] == outcome.full[2]  # the link costs exactly its mapped-out end
+    assert outcome.full[3]
     assert_batch_is_exact(design, batch, planner_checks=4)
+    for m in maps:
+        rm = plan_repair(design, m)
+        assert verify_repair_map(rm, design) == []
 
 
 def test_irregular_band_takes_the_exact_path() -> None:

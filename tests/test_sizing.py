@@ -49,3 +49,30 @@ def test_sequential_test_stops_early_both_ways() -> None:
     assert above["stopped"] == "clearly above" and above["wafers"] < 2000 and above["ci_low"] >= 0.9
     last = evaluate_sequential(variant(design, "row-shift", 8), DefectModel(0.01), 0.9, 30, 3)
     assert last["stopped"] == "all wafers" and last["wafers"] == 30
+
+
+def test_sizing_knows_block_and_reports_progress() -> None:
+    # regression: 'plan --schemes block' said sizing does not know block
+    design = load_design("small")
+    seen: list[dict] = []
+    rows = size_redundancy(design, DefectModel(0.3, alpha=2.0), 0.5, 60, 2, schemes=("block",), progress=seen.append)
+    assert rows[0]["scheme"] == "block" and rows[0]["scheme_params"]["b"] == 8
+    assert [r["level"] for r in seen][-1] == rows[0]["level"] and len(seen) >= 1
+    assert seen[0]["level"] == 0 and "spare sites per 8x8 block" in seen[0]["redundancy"]
+    v = variant(design, "block", 9)
+    assert v.cols == design.logical_cols // 8 * (8 + 2) and v.scheme_params == {"b": 8, "s": 9}
+
+
+def test_sizing_with_workers_gives_the_same_rows() -> None:
+    design = load_design("small")
+    model = DefectModel(0.3, alpha=2.0)
+    one = size_redundancy(design, model, 0.6, 100, 4, schemes=("row-shift",))
+    two = size_redundancy(design, model, 0.6, 100, 4, schemes=("row-shift",), workers=2)
+    assert one == two
+
+
+def test_sizing_rejects_an_unknown_scheme_before_simulating() -> None:
+    from yieldkit.errors import InputError
+
+    with pytest.raises(InputError, match="schemes: sizing does not know scheme 'hex'"):
+        size_redundancy(load_design("small"), DefectModel(0.3), 0.5, 50, 1, schemes=("none", "hex"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from yieldkit.defect_map import DefectMap
-from yieldkit.design import Design, load_design
+from yieldkit.design import Design, DesignError, load_design
 from yieldkit.repair_map import RepairMap
 from yieldkit.verify import MAX_PER_INVARIANT, Violation, max_detour, verify_repair_map
 
@@ -58,10 +60,12 @@ def test_wrong_logical_grid_and_design_mismatch() -> None:
     assert "shape" in kinds(verify_repair_map(rmap(d, nominal(d)), other))
 
 
-def test_unknown_scheme() -> None:
-    d = tiny("mystery")
-    found = verify_repair_map(rmap(d, nominal(d)), None)
+def test_unknown_scheme_or_bad_parameter_in_a_map_file() -> None:
+    d = tiny()
+    found = verify_repair_map(replace(rmap(d, nominal(d)), scheme="mystery"), None)
     assert kinds(found) == {"shape"} and "unknown redundancy scheme" in found[0].message
+    found = verify_repair_map(replace(rmap(d, nominal(d)), scheme_params={"reach": -1}), None)
+    assert kinds(found) == {"shape"} and "reach: must be an integer >= 0 or 'inf'" in found[0].message
 
 
 def test_injective() -> None:
@@ -102,8 +106,14 @@ def test_row_shift_reach() -> None:
     assert verify_repair_map(rmap(d, grid, sites=dead), d) == []
     grid, dead = shifted(d, 1, 2, 4)  # two shifts: column difference 2 > reach 1
     assert "reach" in kinds(verify_repair_map(rmap(d, grid, sites=dead), d))
-    for ok in (tiny(reach=2), tiny(reach="inf"), tiny(reach=-1), tiny()):
+    for ok in (tiny(reach=2), tiny(reach="inf"), tiny(reach=float("inf")), tiny()):
         assert verify_repair_map(rmap(ok, grid, sites=dead), ok) == []
+
+
+def test_negative_reach_is_rejected_when_the_design_is_made() -> None:
+    # it used to mean "unlimited" to the verifier while the CLI rejected it; 'inf' says unlimited
+    with pytest.raises(DesignError, match=r"redundancy\.reach: must be an integer >= 0 or 'inf'"):
+        tiny(reach=-1)
 
 
 def test_row_shift_rows_must_be_adjacent_and_horizontal_forward() -> None:
@@ -153,12 +163,24 @@ def test_dead_link_bent_edge_takes_the_other_l() -> None:
     s_bend = 2 * (r0 * d.cols + x + 1) + 1
     s_straight = 2 * (r0 * d.cols + x) + 1
     assert verify_repair_map(rmap(d, grid, sites=dead, links=[s_bend]), d) == []
-    found = verify_repair_map(rmap(d, grid, sites=dead, links=[s_bend, s_straight]), d)
-    assert ("dead_link", (0, 2)) in [(v.invariant, v.logical) for v in found]
-    # the E link out of the dead site is on the bypass path of logical (1, 1) -> (1, 2)
+    # the vertical-first L goes S (r0, x), then E (r0 + 1, x): both links touch the dead site (r0 + 1, x),
+    # which is bypassed, so a dead S (r0, x) does not block it either
+    assert (r0 + 1) * d.cols + x in dead
+    assert verify_repair_map(rmap(d, grid, sites=dead, links=[s_bend, s_straight]), d) == []
+    # edge logical (0, 3): (r0, x + 1) -> (r0 + 1, x + 2), all four corner sites serve; killing the S links
+    # under (r0, x + 2) and (r0, x + 1) blocks both L routes
+    assert (int(r[1, 3]), int(c[1, 3])) == (r0 + 1, x + 2)
+    both = [2 * (r0 * d.cols + x + 2) + 1, 2 * (r0 * d.cols + x + 1) + 1]
+    found = verify_repair_map(rmap(d, grid, sites=dead, links=both), d)
+    assert ("dead_link", (0, 3)) in [(v.invariant, v.logical) for v in found]
+    # the E link out of the dead site: the site is bypassed by the redundant links, so the route of
+    # logical (1, 1) -> (1, 2) past it does not use that link (yieldkit.fabric)
     e_bypass = 2 * dead[0]
-    found = verify_repair_map(rmap(d, grid, sites=dead, links=[e_bypass]), d)
-    assert ("dead_link", (1, 1)) in [(v.invariant, v.logical) for v in found]
+    assert verify_repair_map(rmap(d, grid, sites=dead, links=[e_bypass]), d) == []
+    # the same link between two serving sites blocks the straight edge
+    a = int(grid[1, 3])
+    found = verify_repair_map(rmap(d, grid, sites=dead, links=[2 * a]), d)
+    assert [(v.invariant, v.logical) for v in found] == [("dead_link", (1, 3))]
 
 
 def test_links_to_missing_sites_count_as_dead() -> None:

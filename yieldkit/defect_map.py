@@ -1,6 +1,7 @@
 """Sparse per-wafer defect maps: dead core sites and dead fabric links.
 
-Conventions (shared by the planner, the firmware image and the database):
+Conventions (shared by the planners, the firmware image and the database; how
+dead links are routed around is ``yieldkit.fabric``):
 
 * a site is its flat index ``row * cols + col`` on the physical grid;
 * a link is ``2 * site + direction``: direction 0 (``E``) joins ``(row, col)``
@@ -25,8 +26,9 @@ import numpy as np
 
 from yieldkit.design import Design
 from yieldkit.errors import InputError
+from yieldkit.outputs import atomic_write
 
-__all__ = ["DefectMap", "DefectMapError", "EAST", "SOUTH", "link_ids", "link_endpoints"]
+__all__ = ["DefectMap", "DefectMapError", "EAST", "SOUTH", "link_ids", "link_origins", "link_endpoints"]
 
 FORMAT = "yieldkit.defect-map"
 VERSION = 1
@@ -39,16 +41,37 @@ class DefectMapError(InputError):
 
 
 def link_ids(rows: np.ndarray, cols: np.ndarray, direction: np.ndarray, n_cols: int) -> np.ndarray:
-    """Link ids of the links leaving ``(rows, cols)`` in ``direction`` (0 = E, 1 = S)."""
+    """Link ids of the links leaving ``(rows, cols)`` in ``direction`` (0 = E, 1 = S) on a grid of ``n_cols`` columns.
+
+    Examples
+    --------
+    >>> link_ids(np.array([0, 1]), np.array([2, 0]), np.array([EAST, SOUTH]), n_cols=4).tolist()
+    [4, 9]
+    """
     return 2 * (np.asarray(rows, np.int64) * n_cols + np.asarray(cols, np.int64)) + np.asarray(direction, np.int64)
 
 
+def link_origins(links: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(site, direction)`` of each link id: the W/N end site and 0 = E, 1 = S.
+
+    Examples
+    --------
+    >>> [x.tolist() for x in link_origins(np.array([4, 9]))]
+    [[2, 4], [0, 1]]
+    """
+    return np.divmod(np.asarray(links, np.int64), 2)
+
+
 def link_endpoints(links: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat site indices ``(a, b)`` joined by each link id."""
-    links = np.asarray(links, np.int64)
-    a = links // 2
-    b = np.where(links % 2 == EAST, a + 1, a + n_cols)
-    return a, b
+    """Flat site indices ``(a, b)`` joined by each link id (``a`` the W or N end).
+
+    Examples
+    --------
+    >>> [x.tolist() for x in link_endpoints(np.array([4, 9]), n_cols=4)]
+    [[2, 4], [3, 8]]
+    """
+    a, direction = link_origins(links)
+    return a, np.where(direction == EAST, a + 1, a + n_cols)
 
 
 def _sorted_unique(values: Any) -> np.ndarray:
@@ -87,7 +110,7 @@ class DefectMap:
             raise DefectMapError(f"dead site index out of range for a {self.rows}x{self.cols} grid")
         if self.dead_links.size:
             a, b = link_endpoints(self.dead_links, self.cols)
-            east = self.dead_links % 2 == EAST
+            east = link_origins(self.dead_links)[1] == EAST
             bad = (a < 0) | (b >= n) | (east & (a % self.cols == self.cols - 1))
             if bad.any():
                 row, col = divmod(int(a[bad][0]), self.cols)
@@ -127,7 +150,7 @@ class DefectMap:
         rows, cols = np.divmod(self.dead_sites, self.cols)
         a, _ = link_endpoints(self.dead_links, self.cols)
         lr, lc = np.divmod(a, self.cols)
-        names = np.where(self.dead_links % 2 == EAST, "E", "S")
+        names = np.where(link_origins(self.dead_links)[1] == EAST, "E", "S")
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -143,7 +166,8 @@ class DefectMap:
         fp.write("\n")
 
     def save(self, path: str | Path) -> None:
-        with open(path, "w", encoding="utf-8") as fp:
+        """Write the JSON file form, atomically (a failed write leaves no partial file)."""
+        with atomic_write(path, "w") as fp:
             self.dump(fp)
 
     @classmethod
@@ -168,7 +192,7 @@ class DefectMap:
                 raise DefectMapError(f"dead link direction must be E or S, got {item[2]!r}")
         link_rc = _pairs([x[:2] for x in links], rows, cols, "dead_links")
         direction = np.array([_DIRECTIONS[x[2]] for x in links], dtype=np.int64)
-        link_arr = 2 * link_rc + direction if links else np.zeros(0, np.int64)
+        link_arr = link_ids(link_rc // cols, link_rc % cols, direction, cols) if links else np.zeros(0, np.int64)
         return cls(rows, cols, sites, link_arr, design=str(data.get("design", "")))
 
     @classmethod

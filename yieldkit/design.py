@@ -41,6 +41,7 @@ import hashlib
 import json
 import math
 import tomllib
+import warnings
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
@@ -51,7 +52,11 @@ import numpy as np
 
 from yieldkit.errors import InputError
 
-__all__ = ["Design", "DesignError", "load_design", "list_presets"]
+__all__ = ["Design", "DesignError", "load_design", "list_presets", "MAX_SITES"]
+
+#: Largest physical grid accepted [sites]: 16x the ``wse`` preset. Dense per-site arrays
+#: (existence mask, link planes, router planes) stay within a few hundred MB.
+MAX_SITES = 1 << 24
 
 
 class DesignError(InputError):
@@ -88,7 +93,16 @@ class Design:
     scheme : str
         Redundancy scheme name (``none``, ``row-shift``, ``row-col``, ``block``).
     scheme_params : dict
-        The scheme's parameters as given in ``[redundancy]``.
+        The scheme's parameters as given in ``[redundancy]``, checked and
+        normalised by the scheme registry (``yieldkit.redundancy.specs``):
+        integers, or ``"inf"`` for unlimited.
+
+    Examples
+    --------
+    >>> d = Design("tiny", rows=4, cols=6, pitch_x_mm=1.0, pitch_y_mm=1.0, logical_rows=4, logical_cols=4,
+    ...            scheme="row-shift", scheme_params={"reach": "unlimited"})
+    >>> d
+    Design('tiny', 4x6 sites, 4x4 logical, row-shift {'reach': 'inf'})
     """
 
     name: str
@@ -205,8 +219,12 @@ class Design:
         payload = {k: getattr(self, k) for k in keys} | {"scheme_params": self.scheme_params}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
-    def summary(self) -> dict[str, Any]:
-        """Resolved parameters, as printed by ``yieldkit design show``."""
+    def __repr__(self) -> str:
+        return (f"Design({self.name!r}, {self.rows}x{self.cols} sites, {self.logical_rows}x{self.logical_cols} logical, "
+                f"{self.scheme} {self.scheme_params})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Resolved parameters, as printed by ``yieldkit design show`` (a flat, JSON-safe record)."""
         spares = self.spares_per_row
         return {
             "name": self.name,
@@ -232,6 +250,11 @@ class Design:
             "scheme_params": dict(self.scheme_params),
         }
 
+    def summary(self) -> dict[str, Any]:
+        """Deprecated alias of :meth:`to_dict`, kept until the CLI callers move."""
+        warnings.warn("Design.summary() is deprecated; use to_dict()", DeprecationWarning, stacklevel=2)
+        return self.to_dict()
+
     def __post_init__(self) -> None:
         _validate(self)
 
@@ -248,6 +271,9 @@ def _positive(value: Any, key: str, kind: type = float) -> None:
 def _validate(d: Design) -> None:
     _positive(d.rows, "grid.rows", int)
     _positive(d.cols, "grid.cols", int)
+    if d.rows * d.cols > MAX_SITES:
+        raise DesignError(f"grid.rows x grid.cols = {d.rows} x {d.cols} = {d.rows * d.cols:,} sites, more than the "
+                          f"{MAX_SITES:,} this tool handles")
     _positive(d.pitch_x_mm, "grid.pitch_x_mm")
     _positive(d.pitch_y_mm, "grid.pitch_y_mm")
     _positive(d.logical_rows, "logical.rows", int)
@@ -266,8 +292,21 @@ def _validate(d: Design) -> None:
             f"logical grid ({d.logical_rows}x{d.logical_cols}) needs more cores than the "
             f"{d.existing_sites} sites inside the usable circle"
         )
-    if not isinstance(d.scheme, str) or not d.scheme:
-        raise DesignError(f"redundancy.scheme must be a non-empty string, got {d.scheme!r}")
+    _validate_scheme(d)
+
+
+def _validate_scheme(d: Design) -> None:
+    """Check the scheme and its parameters through the registry and store them normalised."""
+    from yieldkit.redundancy.specs import check_scheme_fits, parse_scheme_params
+
+    if not isinstance(d.scheme_params, dict):
+        raise DesignError(f"redundancy parameters must be a table, got {d.scheme_params!r}")
+    try:
+        params = parse_scheme_params(d.scheme, d.scheme_params)
+        check_scheme_fits(d.scheme, params, d.rows, d.cols, d.logical_rows, d.logical_cols)
+    except InputError as exc:
+        raise DesignError(exc.reason, parameter=f"redundancy.{exc.parameter}" if exc.parameter else None) from None
+    object.__setattr__(d, "scheme_params", params)
 
 
 def _from_mapping(data: dict[str, Any], source: str) -> Design:
@@ -338,7 +377,13 @@ def _pitch(grid: dict[str, Any], source: str) -> tuple[float, float]:
 
 
 def list_presets() -> list[str]:
-    """Names of the designs shipped with the package."""
+    """Names of the designs shipped with the package.
+
+    Examples
+    --------
+    >>> list_presets()
+    ['small', 'wse']
+    """
     folder = resources.files("yieldkit") / "presets"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
@@ -349,8 +394,14 @@ def load_design(name_or_path: str | Path) -> Design:
     Raises
     ------
     DesignError
-        Unknown preset, unreadable file, bad TOML or an invalid value; the
-        message names the file and the key.
+        Unknown preset, unreadable file, bad TOML, an invalid value (grid
+        sizes are bounded by :data:`MAX_SITES`) or a scheme parameter the
+        scheme registry rejects; the message names the file and the key.
+
+    Examples
+    --------
+    >>> load_design("small")
+    Design('small', 64x68 sites, 64x64 logical, row-shift {'reach': 1})
     """
     text_source = str(name_or_path)
     if text_source in list_presets():

@@ -3,17 +3,18 @@
 ``repair_wafer(design, defects)`` is what ``yieldkit repair`` calls: it plans
 the repair with the design's scheme (``yieldkit.redundancy``), checks the map
 with the independent verifier (``yieldkit.verify``) and returns the map with
-a flat summary record.
+what the verifier found (:class:`RepairReport`, flat record ``to_dict()``).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
 from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design
-from yieldkit.redundancy import check_scheme_params, plan_repair
+from yieldkit.redundancy import parse_scheme_params, plan_repair
 from yieldkit.repair_map import RepairMap
 from yieldkit.verify import Violation, max_detour, verify_repair_map
 
@@ -31,7 +32,13 @@ class RepairReport:
     def repairable(self) -> bool:
         return self.repair_map.complete and not self.violations
 
-    def summary(self) -> dict[str, Any]:
+    def __repr__(self) -> str:
+        m = self.repair_map
+        verdict = "repairable" if self.repairable else f"not repairable ({len(self.violations)} violations)"
+        return f"RepairReport({m.design!r}, {m.scheme}, {m.logical_rows}x{m.logical_cols}, {verdict})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat, JSON-safe record of the repair (what ``yieldkit repair`` prints)."""
         m = self.repair_map
         return {
             "design": m.design,
@@ -49,13 +56,30 @@ class RepairReport:
             "violations": len(self.violations),
         }
 
+    def summary(self) -> dict[str, Any]:
+        """Deprecated alias of :meth:`to_dict`, kept until the CLI callers move."""
+        warnings.warn("RepairReport.summary() is deprecated; use to_dict()", DeprecationWarning, stacklevel=2)
+        return self.to_dict()
+
 
 def with_scheme(design: Design, scheme: str | None, params: dict[str, Any] | None = None) -> Design:
-    """The design with another redundancy scheme and/or parameters (checked: unknown scheme = exit 2)."""
+    """The design with another redundancy scheme and/or parameters.
+
+    ``params`` override the design's own (same scheme) or replace them
+    (another scheme); values are parsed by the scheme registry, so
+    ``"inf"``, ``"3"`` and ``3`` are all accepted where the parameter allows.
+    Raises SchemeError (exit 2) naming the parameter for an unknown scheme,
+    parameter or value.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> with_scheme(load_design("small"), "row-col", {"d": "inf"}).scheme_params
+    {'d': 'inf'}
+    """
     name = design.scheme if scheme is None else scheme
     merged = dict(design.scheme_params if scheme is None else {})
-    merged.update(params or {})
-    check_scheme_params(name, merged)
+    merged.update(parse_scheme_params(name, params or {}))
     if name == design.scheme and merged == design.scheme_params:
         return design
     return replace(design, scheme=name, scheme_params=merged)
@@ -64,8 +88,25 @@ def with_scheme(design: Design, scheme: str | None, params: dict[str, Any] | Non
 def repair_wafer(design: Design, defects: DefectMap, allow_degraded: bool = True) -> RepairReport:
     """Plan and verify the repair of one wafer.
 
-    Raises DefectMapError (exit 2) when the defect map does not fit the
-    design, SchemeError when the design's scheme is unknown.
+    Parameters
+    ----------
+    design : Design
+    defects : DefectMap
+        The wafer's dead sites and links; dead links are mapped out at their
+        cheaper end (``yieldkit.fabric``).
+    allow_degraded : bool
+        Plan the maximal logical array when the full grid cannot be presented
+        (otherwise the map is empty).
+
+    Raises DefectMapError (exit 2) when the defect map does not fit the design.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> small = load_design("small")
+    >>> report = repair_wafer(small, DefectMap(small.rows, small.cols, dead_links=[2 * (10 * small.cols + 30)]))
+    >>> report.repairable, report.to_dict()["dead_links"]
+    (True, 1)
     """
     repair_map = plan_repair(design, defects, allow_degraded=allow_degraded)
     violations = verify_repair_map(repair_map, design) if repair_map.physical_of_logical.size else []

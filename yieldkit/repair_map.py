@@ -26,6 +26,7 @@ File format (``.npz``, NumPy's zip of ``.npy`` arrays, read with
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from yieldkit.errors import InputError
+from yieldkit.outputs import atomic_write
 
 from yieldkit.defect_map import DefectMap
 
@@ -99,7 +101,13 @@ class RepairMap:
         """Physical (row, col) arrays, each shaped like the logical grid."""
         return np.divmod(self.physical_of_logical, self.physical_cols)
 
-    def meta(self) -> dict[str, Any]:
+    def __repr__(self) -> str:
+        state = "complete" if self.complete else "degraded"
+        return (f"RepairMap({self.design!r}, {self.scheme}, {self.logical_rows}x{self.logical_cols} on "
+                f"{self.physical_rows}x{self.physical_cols}, {state})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat, JSON-safe record of the map's metadata (the file's ``meta`` object; no arrays)."""
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -116,15 +124,20 @@ class RepairMap:
             "algorithm": self.algorithm,
         }
 
+    def meta(self) -> dict[str, Any]:
+        """Deprecated alias of :meth:`to_dict`, kept until the callers move."""
+        warnings.warn("RepairMap.meta() is deprecated; use to_dict()", DeprecationWarning, stacklevel=2)
+        return self.to_dict()
+
     def save(self, target: str | Path | BinaryIO) -> None:
         """Write the versioned ``.npz`` form (see module docstring)."""
-        if isinstance(target, (str, Path)):  # keep the name as given (numpy would append ".npz")
-            with open(target, "wb") as handle:
+        if isinstance(target, (str, Path)):  # keep the name as given (numpy would append ".npz"); atomic
+            with atomic_write(target, "wb") as handle:
                 self.save(handle)
             return
         np.savez_compressed(
             target,
-            meta=np.array(json.dumps(self.meta(), sort_keys=True)),
+            meta=np.array(json.dumps(self.to_dict(), sort_keys=True)),
             physical_of_logical=np.ascontiguousarray(self.physical_of_logical, dtype=np.int64),
             dead_sites=self.defects.dead_sites,
             dead_links=self.defects.dead_links,
@@ -132,18 +145,46 @@ class RepairMap:
 
     @classmethod
     def load(cls, source: str | Path | BinaryIO) -> "RepairMap":
-        """Read a repair map file; raise RepairMapError with one line on any problem."""
-        name = getattr(source, "name", source)
+        """Read a repair map file; raise RepairMapError with one line on any problem.
+
+        Never unpickles: a foreign or malformed file is "not a repair map".
+
+        Examples
+        --------
+        >>> import io
+        >>> from yieldkit.design import load_design
+        >>> from yieldkit.redundancy import plan_repair
+        >>> small = load_design("small")
+        >>> buffer = io.BytesIO()
+        >>> plan_repair(small, DefectMap.empty(small)).save(buffer)
+        >>> _ = buffer.seek(0)
+        >>> RepairMap.load(buffer)
+        RepairMap('small', row-shift, 64x64 on 64x68, complete)
+        """
+        name = str(source) if isinstance(source, (str, Path)) else str(getattr(source, "name", "<stream>"))
         try:
-            with np.load(source, allow_pickle=False) as npz:
+            loaded = np.load(source, allow_pickle=False)
+            if not hasattr(loaded, "files"):
+                raise RepairMapError("not a repair map (a bare .npy array, not a .npz archive)", parameter=name)
+            with loaded as npz:
+                missing = [k for k in ("meta", "physical_of_logical", "dead_sites", "dead_links") if k not in npz.files]
+                if missing:
+                    raise RepairMapError(f"not a repair map (no '{missing[0]}' array)", parameter=name)
                 arrays = {k: npz[k] for k in ("meta", "physical_of_logical", "dead_sites", "dead_links")}
-        except KeyError as exc:
-            raise RepairMapError(f"{name}: not a repair map (missing {exc})") from None
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise RepairMapError(f"{name}: not a repair map file ({exc})") from None
+        except RepairMapError:
+            raise
+        except FileNotFoundError:
+            raise RepairMapError("no such file", parameter=name) from None
+        except IsADirectoryError:
+            raise RepairMapError("is a directory, not a repair map", parameter=name) from None
+        except PermissionError:
+            raise RepairMapError("cannot read (permission denied)", parameter=name) from None
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError):
+            # numpy's own messages (pickled data, object arrays) would suggest allow_pickle: never
+            raise RepairMapError("not a repair map (not a yieldkit .npz file)", parameter=name) from None
         try:
             meta = json.loads(str(arrays["meta"]))
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, ValueError):
             raise RepairMapError(f"{name}: repair map metadata is not JSON") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise RepairMapError(f"{name}: not a repair map (format is not {FORMAT})")

@@ -1,8 +1,10 @@
 """Design-time redundancy sizing: the least redundancy that reaches a target yield.
 
 For each scheme, ``size_redundancy`` walks a ladder of redundancy levels
-(spare sites per row for ``row-shift``; spare rows = spare columns for
-``row-col``) on variants of the design, estimates the full-fabric yield of
+(what one level adds is the scheme's registry entry, ``SchemeSpec.sizing``:
+spare sites per row for ``row-shift``, spare rows = spare columns for
+``row-col``, spare sites per b x b block for ``block``) on variants of the
+design (``SchemeSpec.variant``), estimates the full-fabric yield of
 each by Monte Carlo (``yieldkit.montecarlo.simulate``, real planners) and
 stops at the first level whose yield reaches the target. Each row reports
 the yield with its Clopper-Pearson interval, whether the interval's lower
@@ -27,14 +29,17 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 
 from yieldkit.defects import DefectModel
 from yieldkit.design import Design
 from yieldkit.errors import InputError
+from yieldkit.redundancy.specs import SCHEMES as REGISTRY
+from yieldkit.redundancy.specs import resolve_scheme_params
 
-__all__ = ["LADDER", "STAGES", "INTERIM_CONFIDENCE", "size_redundancy", "variant", "evaluate", "evaluate_sequential"]
+__all__ = ["LADDER", "STAGES", "INTERIM_CONFIDENCE", "SCHEMES", "SIZABLE", "size_redundancy", "variant", "evaluate",
+           "evaluate_sequential", "wafer_scale_row"]
 
 #: Redundancy levels tried, in order.
 LADDER = (0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
@@ -42,28 +47,44 @@ LADDER = (0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
 STAGES = (50, 200, 800)
 #: Confidence of the interim Clopper-Pearson intervals that stop a level early.
 INTERIM_CONFIDENCE = 0.999
+#: Every scheme the sizing study knows (those with a sizing variant in the registry).
+SIZABLE = tuple(name for name, spec in REGISTRY.items() if spec.variant is not None)
+#: The schemes sized by default.
 SCHEMES = ("none", "row-shift", "row-col")
+
+#: ``progress(record)`` is called after every level evaluated, with the level's row (see :func:`size_redundancy`).
+Progress = Callable[[dict[str, Any]], None]
 
 
 def variant(design: Design, scheme: str, level: int) -> Design:
-    """The design with ``level`` units of redundancy of ``scheme`` around the same logical grid."""
-    lr, lc = design.logical_rows, design.logical_cols
-    if scheme == "none":
-        return replace(design, rows=lr, cols=lc, scheme="none", scheme_params={})
-    if scheme == "row-shift":
-        reach = design.scheme_params.get("reach", 2) if design.scheme == "row-shift" else 2
-        return replace(design, rows=lr, cols=lc + level, scheme="row-shift", scheme_params={"reach": reach})
-    if scheme == "row-col":
-        d = design.scheme_params.get("d", 1) if design.scheme == "row-col" else 1
-        return replace(design, rows=lr + level, cols=lc + level, scheme="row-col",
-                       scheme_params={"sr": level, "sc": level, "d": d})
-    raise InputError(f"sizing does not know scheme '{scheme}' (known: {', '.join(SCHEMES)})")
+    """The design with ``level`` units of redundancy of ``scheme`` around the same logical grid.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> v = variant(load_design("small"), "block", 4)
+    >>> (v.rows, v.cols, v.scheme_params)
+    (64, 72, {'b': 8, 's': 4})
+    """
+    spec = REGISTRY.get(scheme)
+    if spec is None or spec.variant is None:
+        raise InputError(f"sizing does not know scheme '{scheme}' (known: {', '.join(SIZABLE)})", parameter="schemes")
+    return spec.variant(design, level)
 
 
-def evaluate(design: Design, model: DefectModel, n_wafers: int, seed: int) -> dict[str, Any]:
+def evaluate(design: Design, model: DefectModel, n_wafers: int, seed: int, workers: int = 1) -> dict[str, Any]:
+    """Monte-Carlo full-fabric yield of ``design`` (with its Clopper-Pearson interval) and mean logical cores.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> stats = evaluate(load_design("small"), DefectModel(0.05), 100, seed=1)
+    >>> sorted(stats)
+    ['ci_high', 'ci_low', 'full_fabric_yield', 'mean_logical_cores']
+    """
     from yieldkit.montecarlo import simulate
 
-    result = simulate(design, model, n_wafers, seed, workers=1)
+    result = simulate(design, model, n_wafers, seed, workers=workers)
     return {
         "full_fabric_yield": result.full_fabric_yield,
         "ci_low": result.ci_low,
@@ -72,8 +93,8 @@ def evaluate(design: Design, model: DefectModel, n_wafers: int, seed: int) -> di
     }
 
 
-def evaluate_sequential(design: Design, model: DefectModel, target_yield: float, n_wafers: int, seed: int
-                        ) -> dict[str, Any]:
+def evaluate_sequential(design: Design, model: DefectModel, target_yield: float, n_wafers: int, seed: int,
+                        workers: int = 1) -> dict[str, Any]:
     """Full-fabric yield of ``design``, stopping early when it is clearly above or below ``target_yield``.
 
     Returns :func:`evaluate`'s record plus ``wafers`` (simulated in the
@@ -84,7 +105,7 @@ def evaluate_sequential(design: Design, model: DefectModel, target_yield: float,
 
     stages = [n for n in STAGES if n < n_wafers] + [n_wafers]
     for i, n in enumerate(stages):
-        stats = evaluate(design, model, n, seed)
+        stats = evaluate(design, model, n, seed, workers)
         if i == len(stages) - 1:
             return {**stats, "wafers": n, "stopped": "all wafers"}
         full = int(round(stats["full_fabric_yield"] * n))
@@ -97,7 +118,8 @@ def evaluate_sequential(design: Design, model: DefectModel, target_yield: float,
 
 
 def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_wafers: int, seed: int,
-                    schemes: tuple[str, ...] = SCHEMES, slow_wafers: int | None = None) -> list[dict[str, Any]]:
+                    schemes: tuple[str, ...] = SCHEMES, *, workers: int = 1,
+                    progress: Progress | None = None) -> list[dict[str, Any]]:
     """One row per scheme: the least redundancy level reaching ``target_yield``.
 
     Parameters
@@ -113,25 +135,44 @@ def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_w
         test decides early, see the module docstring).
     seed : int
         Seed of every level (common random numbers).
-    slow_wafers : int, optional
-        Cap on the wafers per level for ``row-col`` (default ``n_wafers``).
+    schemes : tuple of str
+        Schemes to size, any of :data:`SIZABLE`.
+    workers : int
+        Processes of each Monte-Carlo run (``yieldkit.montecarlo.simulate``).
+    progress : callable, optional
+        Called with each level's row as soon as it is evaluated.
+
+    Returns
+    -------
+    list of dict
+        Per scheme, the row of the first level that reached the target (or
+        the last level tried): scheme, redundancy label, level, reached,
+        confident, yield and interval, wafers, stopped, physical grid, area
+        overhead (existing sites / logical cores - 1), scheme parameters.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> rows = size_redundancy(load_design("small"), DefectModel(0.05), 0.5, 50, 1, schemes=("none",))
+    >>> rows[0]["scheme"], rows[0]["level"]
+    ('none', 0)
     """
     if not 0 < target_yield < 1:
-        raise InputError(f"target yield must be in (0, 1), got {target_yield!r}")
-    unknown = [s for s in schemes if s not in SCHEMES]
-    if unknown or not schemes:
-        raise InputError(f"sizing does not know scheme '{unknown[0] if unknown else ''}' (known: {', '.join(SCHEMES)})")
+        raise InputError(f"must be in (0, 1), got {target_yield!r}", parameter="target_yield")
+    if not schemes:
+        raise InputError(f"give at least one scheme (known: {', '.join(SIZABLE)})", parameter="schemes")
+    for scheme in schemes:
+        variant(design, scheme, 0)  # unknown scheme: fail before any simulation
     rows = []
     for scheme in schemes:
-        levels = (0,) if scheme == "none" else LADDER
-        wafers = n_wafers if scheme != "row-col" else min(n_wafers, slow_wafers or n_wafers)
+        spec = REGISTRY[scheme]
         last: dict[str, Any] | None = None
-        for level in levels:
+        for level in (LADDER if spec.sizing else (0,)):
             candidate = variant(design, scheme, level)
-            stats = evaluate_sequential(candidate, model, target_yield, wafers, seed)
+            stats = evaluate_sequential(candidate, model, target_yield, n_wafers, seed, workers)
             last = {
                 "scheme": scheme,
-                "redundancy": _label(scheme, level, candidate),
+                "redundancy": spec.level_label(level, resolve_scheme_params(scheme, candidate.scheme_params)),
                 "level": level,
                 "reached": stats["full_fabric_yield"] >= target_yield and stats["stopped"] != "clearly below",
                 "confident": stats["ci_low"] >= target_yield,
@@ -141,6 +182,8 @@ def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_w
                 "area_overhead": candidate.existing_sites / candidate.logical_cores - 1.0,
                 "scheme_params": dict(candidate.scheme_params),
             }
+            if progress is not None:
+                progress(last)
             if last["reached"]:
                 break
         if last is not None:
@@ -148,17 +191,10 @@ def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_w
     return rows
 
 
-def _label(scheme: str, level: int, design: Design) -> str:
-    if scheme == "none":
-        return "none"
-    if scheme == "row-shift":
-        return f"{level} spare sites/row (reach {design.scheme_params.get('reach')})"
-    return f"{level} spare rows + {level} spare cols (d={design.scheme_params.get('d')})"
-
-
-def wafer_scale_row(design: Design, model: DefectModel, n_wafers: int, seed: int) -> dict[str, Any]:
+def wafer_scale_row(design: Design, model: DefectModel, n_wafers: int, seed: int, workers: int = 1
+                    ) -> dict[str, Any]:
     """The design as given, in the units of the die comparison."""
-    stats = evaluate(design, model, n_wafers, seed)
+    stats = evaluate(design, model, n_wafers, seed, workers)
     wafer_area = math.pi * (design.wafer_diameter_mm / 2.0) ** 2
     enabled = stats["mean_logical_cores"] * design.site_area_mm2
     return {

@@ -34,37 +34,29 @@ Invariants, in the order they are checked
     ``block``     ``|r2-r1| + |c2-c1| <= reach``  ``|r2-r1| + |c2-c1| <= reach``
     ============  ==============================  ===================================
 
-    Parameters come from ``repair_map.scheme_params``: ``reach`` for
-    row-shift (absent, ``"inf"`` or negative = unlimited), ``d`` for row-col
-    (default 1, the compensation distance of Low & Leong [1]_), ``reach`` for
-    block (default :func:`block_worst_reach` ``(b, s)``, ``b`` = 8 and ``s``
-    = 1 when absent: the longest logical edge the block model of
-    ``yieldkit.redundancy.block`` can produce, so a block map never needs
-    more). A horizontal edge of row-shift
-    and row-col may skip any number of sites: the routers of dead cores and
-    unused spares in between forward the traffic (bypass). A row-col
-    vertical edge may cross excluded physical rows the same way.
+    Parameters come from ``repair_map.scheme_params`` with the defaults of
+    the scheme registry (``yieldkit.redundancy.specs``): ``reach`` for
+    row-shift (absent or ``"inf"`` = unlimited), ``d`` for row-col (default
+    1, the compensation distance of Low & Leong [1]_), ``reach`` for block
+    (default :func:`block_worst_reach` ``(b, s)``: the longest logical edge
+    the block model of ``yieldkit.redundancy.block`` can produce, so a block
+    map never needs more). A horizontal edge of row-shift and row-col may
+    skip any number of sites, and a row-col vertical edge may cross excluded
+    physical rows: the sites in between serve no core and are bypassed.
 ``dead_link``
-    The physical route of every logical edge uses only live links. The route
-    from ``(r1, c1)`` to ``(r2, c2)`` is an L, the same one the firmware
-    image's router planes use (``firmware_map/FORMAT.md``):
-
-    * *horizontal first*: the E links of row ``r1`` between columns
-      ``min(c1, c2)`` and ``max(c1, c2)``, then the S links of column ``c2``
-      between rows ``min(r1, r2)`` and ``max(r1, r2)``;
-    * *vertical first*: the S links of column ``c1``, then the E links of row
-      ``r2``, over the same spans.
-
-    The edge is routable when either L has no dead link. With a design, a
-    link touching a site outside the usable circle counts as dead (it does
-    not exist). A straight edge (same row or same column) has only one route.
+    The physical route of every logical edge uses only usable links, by the
+    rule of ``yieldkit.fabric`` (the one the firmware image's router planes
+    use): the route is one of the two L paths between the two sites, a link
+    touching a site outside the usable circle is unusable (with a design),
+    and a dead link is unusable only when both its end sites serve logical
+    cores (a site serving none is bypassed by the fabric's redundant links).
 
 Each invariant reports at most :data:`MAX_PER_INVARIANT` violations (the
 first ones in logical row-major order); when more exist, one extra
 ``Violation`` with ``logical = physical = None`` says how many were left out.
 
-Performance: fully vectorised (prefix sums of the dead links along rows and
-columns, gathers per edge); a ``wse`` map of ~9e5 logical cores verifies in
+Performance: fully vectorised (prefix sums of the unusable links along rows
+and columns, ``yieldkit.fabric.LinkPlanes``, gathers per edge); a ``wse`` map of ~9e5 logical cores verifies in
 tens of milliseconds.
 
 References
@@ -78,21 +70,21 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design
+from yieldkit.errors import InputError
+from yieldkit.fabric import LinkPlanes, active_dead_links
+from yieldkit.redundancy.specs import scheme_reach
 from yieldkit.repair_map import RepairMap
 
-__all__ = ["Violation", "verify_repair_map", "INVARIANTS", "MAX_PER_INVARIANT", "scheme_reach", "edge_routes_ok",
-           "block_worst_reach"]
+__all__ = ["Violation", "verify_repair_map", "INVARIANTS", "MAX_PER_INVARIANT", "block_worst_reach", "max_detour"]
 
 INVARIANTS = ("shape", "injective", "target_exists", "target_alive", "reach", "dead_link")
 #: Violations listed per invariant before the rest are summarised in one entry.
 MAX_PER_INVARIANT = 100
-KNOWN_SCHEMES = ("none", "row-shift", "row-col", "block")
 
 
 @dataclass(frozen=True)
@@ -117,36 +109,6 @@ class Violation:
     message: str
 
 
-def _unlimited(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip().lower() in ("inf", "unlimited", "none", "")
-    return isinstance(value, (int, float)) and (value < 0 or math.isinf(value))
-
-
-def scheme_reach(scheme: str, params: dict[str, Any]) -> float:
-    """The routing reach of ``scheme`` [sites]: see the table in the module docstring.
-
-    Returns ``math.inf`` for unlimited reach. Raises ValueError for an
-    unknown scheme or a malformed parameter.
-    """
-    if scheme == "none":
-        return 0.0
-    if scheme == "row-shift":
-        value = params.get("reach")
-        return math.inf if _unlimited(value) else float(int(value))
-    if scheme == "row-col":
-        value = params.get("d", 1)
-        return math.inf if _unlimited(value) else float(int(value))
-    if scheme == "block":
-        if "reach" in params:
-            value = params["reach"]
-            return math.inf if _unlimited(value) else float(int(value))
-        return float(block_worst_reach(int(params.get("b", 8)), int(params.get("s", 1))))
-    raise ValueError(f"unknown redundancy scheme {scheme!r} (known: {', '.join(KNOWN_SCHEMES)})")
-
-
 @functools.lru_cache(maxsize=64)
 def block_worst_reach(b: int, s: int) -> int:
     """Longest logical edge [Manhattan hops] of the ``block(b, s)`` model, by enumeration.
@@ -161,6 +123,11 @@ def block_worst_reach(b: int, s: int) -> int:
     is b rows down, the box to the right b + ceil(s / b) columns right)
     have independent shifts. The maximum over every case is returned;
     without spares (s = 0) it is 1. Cost O(b^2 s^2), cached.
+
+    Examples
+    --------
+    >>> block_worst_reach(8, 0), block_worst_reach(8, 1)
+    (1, 10)
     """
     if b < 1 or s < 0:
         raise ValueError(f"block needs b >= 1 and s >= 0, got b={b}, s={s}")
@@ -186,6 +153,12 @@ def block_worst_reach(b: int, s: int) -> int:
     return best
 
 
+@functools.lru_cache(maxsize=8)
+def _edge_planes(design: Design) -> LinkPlanes:
+    """The links of ``design`` that touch a site outside the wafer (the same on every wafer; cached)."""
+    return LinkPlanes.build(design.rows, design.cols, exists=design.site_exists)
+
+
 def _reach_ok(scheme: str, reach: float, horizontal: bool, r1: np.ndarray, c1: np.ndarray,
               r2: np.ndarray, c2: np.ndarray) -> np.ndarray:
     if scheme == "none":
@@ -196,72 +169,6 @@ def _reach_ok(scheme: str, reach: float, horizontal: bool, r1: np.ndarray, c1: n
         return (r2 == r1) & (c2 > c1)
     rows_ok = (r2 == r1 + 1) if scheme == "row-shift" else (r2 > r1)
     return rows_ok & (np.abs(c2 - c1) <= reach)
-
-
-def _dead_link_planes(rows: int, cols: int, dead_links: np.ndarray, exists: np.ndarray | None
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Unusable links and their prefix sums along rows (E) and columns (S).
-
-    Returns flat boolean ``dead_e``, ``dead_s`` (one entry per site: its E or
-    S link is unusable) and ``cum_e[r, k]``, the count of unusable E links
-    ``(r, 0..k-1)``, ``cum_s[k, c]`` that of unusable S links ``(0..k-1, c)``.
-    """
-    n = rows * cols
-    site, direction = np.divmod(np.asarray(dead_links, np.int64), 2)
-    dead_e = np.zeros(n, dtype=bool)
-    dead_s = np.zeros(n, dtype=bool)
-    dead_e[site[direction == 0]] = True
-    dead_s[site[direction == 1]] = True
-    dead_e2 = dead_e.reshape(rows, cols)
-    dead_s2 = dead_s.reshape(rows, cols)
-    if exists is not None:
-        missing = ~exists
-        dead_e2[:, :-1] |= missing[:, :-1] | missing[:, 1:]
-        dead_s2[:-1, :] |= missing[:-1, :] | missing[1:, :]
-    cum_e = np.zeros((rows, cols + 1), dtype=np.int32)
-    np.cumsum(dead_e2, axis=1, out=cum_e[:, 1:])
-    cum_s = np.zeros((rows + 1, cols), dtype=np.int32)
-    np.cumsum(dead_s2, axis=0, out=cum_s[1:, :])
-    return dead_e, dead_s, cum_e, cum_s
-
-
-def edge_routes_ok(cum_e: np.ndarray, cum_s: np.ndarray, r1: np.ndarray, c1: np.ndarray,
-                   r2: np.ndarray, c2: np.ndarray) -> np.ndarray:
-    """True where one of the two L routes from (r1, c1) to (r2, c2) has no dead link.
-
-    ``cum_e``, ``cum_s``: prefix sums of unusable links (see ``_dead_link_planes``).
-    """
-    cmin, cmax = np.minimum(c1, c2), np.maximum(c1, c2)
-    rmin, rmax = np.minimum(r1, r2), np.maximum(r1, r2)
-    ce, cs = cum_e.ravel(), cum_s.ravel()
-    we, ws = cum_e.shape[1], cum_s.shape[1]
-
-    def row_dead(row: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        base = row * we
-        return ce[base + hi] != ce[base + lo]
-
-    def col_dead(col: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        return cs[hi * ws + col] != cs[lo * ws + col]
-
-    ok = ~(row_dead(r1, cmin, cmax) | col_dead(c2, rmin, rmax))
-    k = np.flatnonzero(~ok & (r1 != r2) & (c1 != c2))
-    if k.size:
-        ok[k] = ~(col_dead(c1[k], rmin[k], rmax[k]) | row_dead(r2[k], cmin[k], cmax[k]))
-    return ok
-
-
-def _edges_ok(planes: tuple[np.ndarray, ...], cols: int, r1: np.ndarray, c1: np.ndarray,
-              r2: np.ndarray, c2: np.ndarray) -> np.ndarray:
-    """Routability of every edge; unit edges (one link) are looked up directly."""
-    dead_e, dead_s, cum_e, cum_s = planes
-    site = r1 * cols + c1
-    unit_e = (r2 == r1) & (c2 == c1 + 1)
-    unit_s = (c2 == c1) & (r2 == r1 + 1)
-    ok = np.where(unit_e, ~dead_e[site], ~dead_s[site])
-    other = np.flatnonzero(~(unit_e | unit_s))
-    if other.size:
-        ok[other] = edge_routes_ok(cum_e, cum_s, r1[other], c1[other], r2[other], c2[other])
-    return ok
 
 
 class _Collector:
@@ -303,6 +210,19 @@ def verify_repair_map(repair_map: RepairMap, design: Design | None = None,
     list of Violation
         Ordered by invariant (see the module docstring), at most
         :data:`MAX_PER_INVARIANT` (+1 summary) per invariant.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from yieldkit.design import load_design
+    >>> from yieldkit.redundancy import plan_repair
+    >>> small = load_design("small")
+    >>> m = plan_repair(small, DefectMap.empty(small))
+    >>> verify_repair_map(m, small)
+    []
+    >>> dead = DefectMap(small.rows, small.cols, [int(m.physical_of_logical[0, 0])])
+    >>> [v.invariant for v in verify_repair_map(replace(m, defects=dead), small)]
+    ['target_alive']
     """
     out = _Collector()
     defects = repair_map.defects if defects is None else defects
@@ -328,8 +248,8 @@ def verify_repair_map(repair_map: RepairMap, design: Design | None = None,
         out.one("shape", f"defect map is {defects.rows}x{defects.cols}, the repair map's grid is {rows}x{cols}")
     try:
         reach = scheme_reach(repair_map.scheme, repair_map.scheme_params)
-    except (ValueError, TypeError) as exc:
-        out.one("shape", str(exc))
+    except InputError as exc:
+        out.one("shape", f"scheme '{repair_map.scheme}': {exc}")
     flat = grid.astype(np.int64).ravel()
     if flat.size:
         bad = np.flatnonzero((flat < 0) | (flat >= rows * cols))
@@ -373,7 +293,12 @@ def verify_repair_map(repair_map: RepairMap, design: Design | None = None,
     prg = pr.reshape(lr, lc)
     pcg = pc.reshape(lr, lc)
     need_links = defects.dead_links.size > 0 or (exists is not None and not exists.all())
-    cum = _dead_link_planes(rows, cols, defects.dead_links, exists) if need_links else None
+    serving = counts > 0
+    planes = None
+    if need_links:
+        active = active_dead_links(defects.dead_links, cols, serving)
+        static = _edge_planes(design) if design is not None else LinkPlanes.build(rows, cols)
+        planes = static.with_dead_links(active)
     reach_bad: list[np.ndarray] = []
     link_bad: list[np.ndarray] = []
     for horizontal in (True, False):
@@ -392,8 +317,8 @@ def verify_repair_map(repair_map: RepairMap, design: Design | None = None,
         bad = np.flatnonzero(~ok)
         reach_bad.append(np.stack([index[bad], np.full(bad.size, 0 if horizontal else 1),
                                    r2[bad], c2[bad]], axis=1))
-        if cum is not None:
-            routed = _edges_ok(cum, cols, r1, c1, r2, c2)
+        if planes is not None:
+            routed = planes.routes_ok(r1, c1, r2, c2)
             bad = np.flatnonzero(~routed)
             link_bad.append(np.stack([index[bad], np.full(bad.size, 0 if horizontal else 1),
                                       r2[bad], c2[bad]], axis=1))
@@ -425,7 +350,16 @@ def verify_repair_map(repair_map: RepairMap, design: Design | None = None,
 
 
 def max_detour(repair_map: RepairMap) -> int:
-    """Largest extra hops of any logical edge's route beyond the 1 hop of a perfect mesh [links]."""
+    """Largest extra hops of any logical edge's route beyond the 1 hop of a perfect mesh [links].
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> from yieldkit.redundancy import plan_repair
+    >>> small = load_design("small")
+    >>> max_detour(plan_repair(small, DefectMap(small.rows, small.cols, [5 * small.cols + 20])))
+    1
+    """
     p = np.asarray(repair_map.physical_of_logical, np.int64)
     if p.size == 0:
         return 0

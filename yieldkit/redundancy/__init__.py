@@ -1,6 +1,9 @@
-"""Redundancy schemes: how a wafer's dead sites are mapped out.
+"""Redundancy schemes: how a wafer's dead sites and links are mapped out.
 
-Each scheme is one small module exposing ``plan(design, defects,
+Each scheme is declared once in the registry (:data:`SCHEMES`, see
+``yieldkit.redundancy.specs``: name, parameters with defaults and whether
+``inf`` is allowed, planner and assessor module, sizing variant, label) and
+implemented by one small module exposing ``plan(design, defects,
 allow_degraded) -> RepairMap`` (one wafer: the full logical-to-physical map,
 or the maximal logical array the wafer can present and why) and
 ``assessor(design)`` (a vectorised batch check for the Monte-Carlo engine).
@@ -9,6 +12,7 @@ or the maximal logical array the wafer can present and why) and
 on every batch of sampled wafers; it says which wafers present the full
 logical grid and how many logical cores each one presents.
 ``plan_repair(design, defects)`` dispatches to the design's scheme planner.
+Dead links are handled the same way by every scheme: see ``yieldkit.fabric``.
 
 Schemes: ``none`` (no redundancy), ``row-shift`` (spare sites per row,
 routing reach), ``row-col`` (spare rows and columns, row bypass and column
@@ -28,17 +32,19 @@ import numpy as np
 from yieldkit.defect_map import DefectMap
 from yieldkit.defects import DefectBatch
 from yieldkit.design import Design
-from yieldkit.redundancy.common import SchemeError
+from yieldkit.redundancy.specs import (
+    SCHEMES,
+    Param,
+    SchemeError,
+    SchemeSpec,
+    describe_schemes,
+    parse_scheme_params,
+    resolve_scheme_params,
+    scheme_spec,
+)
 
-__all__ = ["BatchOutcome", "Assessor", "assessor_for", "check_scheme_params", "plan_repair", "scheme_module", "SCHEMES", "SchemeError"]
-
-#: Scheme name -> module under ``yieldkit.redundancy``.
-SCHEMES = {
-    "none": "none",
-    "row-shift": "row_shift",
-    "row-col": "row_col",
-    "block": "block",
-}
+__all__ = ["BatchOutcome", "Assessor", "assessor_for", "plan_repair", "scheme_module", "SCHEMES", "SchemeError",
+           "SchemeSpec", "Param", "scheme_spec", "parse_scheme_params", "resolve_scheme_params", "describe_schemes"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,37 +63,35 @@ class BatchOutcome:
     full: np.ndarray
     logical_cores: np.ndarray
 
+    def __repr__(self) -> str:
+        return f"BatchOutcome({self.full.size} wafers, {int(self.full.sum())} full)"
+
+    def to_dict(self) -> dict[str, int]:
+        """Flat record: wafers, full wafers, total logical cores."""
+        return {"wafers": int(self.full.size), "full": int(self.full.sum()),
+                "logical_cores": int(self.logical_cores.sum())}
+
 
 Assessor = Callable[[DefectBatch], BatchOutcome]
 
 
 def scheme_module(name: str) -> ModuleType:
     """The module implementing scheme ``name``; SchemeError (exit 2) when unknown."""
-    module = SCHEMES.get(name)
-    if module is None:
-        raise SchemeError(f"unknown redundancy scheme '{name}' (known: {', '.join(SCHEMES)})")
-    return importlib.import_module(f"yieldkit.redundancy.{module}")
-
-
-#: The parameters each scheme takes: int >= 0, or "inf" for unlimited reach.
-SCHEME_PARAMS = {"none": set(), "row-shift": {"reach"}, "row-col": {"sr", "sc", "d"}, "block": {"b", "s", "reach"}}
-
-
-def check_scheme_params(name: str, params: dict) -> None:
-    """SchemeError (exit 2) for an unknown parameter or a value that is not an int >= 0 (or "inf" for reach)."""
-    scheme_module(name)
-    for key, value in params.items():
-        if key not in SCHEME_PARAMS[name]:
-            known = ", ".join(sorted(SCHEME_PARAMS[name])) or "none"
-            raise SchemeError(f"scheme '{name}' has no parameter '{key}' (it takes: {known})")
-        unlimited = key in ("reach", "d") and value in ("inf", float("inf"))
-        if not unlimited and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise SchemeError(f"parameter '{key}' of scheme '{name}' must be an integer >= 0"
-                              f"{' or inf' if key in ('reach', 'd') else ''}, got {value!r}")
+    return importlib.import_module(f"yieldkit.redundancy.{scheme_spec(name).module}")
 
 
 def assessor_for(design: Design) -> Assessor:
-    """The batch assessor of the design's redundancy scheme."""
+    """The batch assessor of the design's redundancy scheme.
+
+    Examples
+    --------
+    >>> from yieldkit.defects import DefectModel, sample_batch
+    >>> from yieldkit.design import load_design
+    >>> design = load_design("small")
+    >>> batch = sample_batch(design, DefectModel(0.5), 4, np.random.default_rng(0))
+    >>> assessor_for(design)(batch).full.shape
+    (4,)
+    """
     return scheme_module(design.scheme).assessor(design)
 
 
@@ -98,6 +102,14 @@ def plan_repair(design: Design, defects: DefectMap, allow_degraded: bool = True)
     full logical grid is presented; otherwise the maximal logical array with
     ``reason`` (or, without ``allow_degraded``, an empty 0x0 map with the
     reason). Raises DefectMapError when the defect map does not fit the design.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> design = load_design("small")
+    >>> m = plan_repair(design, DefectMap.empty(design))
+    >>> m.complete, m.physical_of_logical.shape
+    (True, (64, 64))
     """
     defects.check_design(design)
     return scheme_module(design.scheme).plan(design, defects, allow_degraded)

@@ -20,11 +20,14 @@ populated sites are unusable (dead or outside the wafer), i.e. at most
 ``s`` dead sites on a fully existing box.
 
 Logical neighbours are joined through the mesh over the L routes of
-``yieldkit.verify``; the reach (``redundancy.reach``, Manhattan hops) defaults
-to :func:`yieldkit.verify.block_worst_reach` ``(b, s)``, the longest edge the
-model can produce, so with the default only dead links (and missing sites
-at the wafer edge) can break an edge. A smaller explicit ``reach`` is
-enforced: a tile with an edge longer than it fails. A failing edge fails the
+``yieldkit.fabric``. A dead link takes one of its end sites out of service
+(the end outside every box, else the end whose box tolerates more dead
+sites), so it costs at most one spare of one box. The reach
+(``redundancy.reach``, Manhattan hops) defaults to
+:func:`yieldkit.verify.block_worst_reach` ``(b, s)``, the longest edge the
+model can produce, so with the default only missing sites at the wafer edge
+can break an edge. A smaller explicit ``reach`` is enforced: a tile with an
+edge longer than it fails. A failing edge fails the
 tile of its W/N end.
 
 With independent site failures of probability p and full boxes, the yield
@@ -36,9 +39,9 @@ Degraded part: the largest rectangle of good tiles (the maximal rectangle
 of a binary matrix, histogram stack, O(tiles)), presented with the same
 physical sites; the Monte-Carlo harvest is that rectangle too.
 
-Batch assessor: dead sites are counted per (wafer, box) sparsely; wafers
-with dead links in the band, or any dead site when the design clips a box
-or sets a reach below the model's worst case, take the exact per-wafer
+Batch assessor: dead links are mapped out, then dead sites are counted per
+(wafer, box) sparsely; when the design clips a box or sets a reach below
+the model's worst case, wafers with a dead site take the exact per-wafer
 planner.
 
 References
@@ -63,12 +66,15 @@ import numpy as np
 from yieldkit.defect_map import DefectMap
 from yieldkit.defects import DefectBatch
 from yieldkit.design import Design
+from yieldkit.fabric import LinkPlanes, map_out_links, map_out_links_batch
 from yieldkit.repair_map import RepairMap
-from yieldkit.redundancy.common import SchemeError, int_param, make_map
+from yieldkit.redundancy.common import make_map
+from yieldkit.redundancy.specs import SCHEMES, resolve_scheme_params
 
-__all__ = ["NAME", "plan", "assessor", "geometry", "Geometry"]
+__all__ = ["NAME", "SPEC", "plan", "assessor", "geometry", "Geometry", "link_cost"]
 
 NAME = "block"
+SPEC = SCHEMES[NAME]
 ALGORITHM = "block/rank"
 
 
@@ -90,8 +96,9 @@ class Geometry:
     box_of_site: np.ndarray  # (n_sites,) int32, -1 outside every populated rank
     rank_of_site: np.ndarray  # (n_sites,) int32
     tolerance: np.ndarray  # (n_boxes,) dead sites each box still tolerates (negative: fails always)
-    box_lo: tuple[int, int]  # first physical (row, col) of the band of boxes
-    box_hi: tuple[int, int]  # one past the last
+
+    def __repr__(self) -> str:
+        return f"Geometry(block b={self.b} s={self.s}, {self.n_br}x{self.n_bc} boxes, reach {self.reach:g})"
 
     @property
     def n_boxes(self) -> int:
@@ -104,26 +111,15 @@ class Geometry:
 
 @lru_cache(maxsize=16)
 def geometry(design: Design) -> Geometry:
-    """The boxes of ``design`` (cached per design); SchemeError when the design does not fit the model."""
-    from yieldkit.verify import block_worst_reach, scheme_reach
+    """The boxes of ``design`` (cached per design; the design's load checked that they fit)."""
+    from yieldkit.verify import block_worst_reach
 
-    params = design.scheme_params
-    b = int_param(params, "b", 8, NAME, minimum=1)
-    s = int_param(params, "s", 1, NAME, minimum=0)
-    lr, lc = design.logical_rows, design.logical_cols
-    if lr % b or lc % b:
-        raise SchemeError(f"block(b={b}): the logical grid {lr}x{lc} must be a multiple of b in both directions")
+    params = resolve_scheme_params(NAME, design.scheme_params)
+    b, s, reach = int(params["b"]), int(params["s"]), float(params["reach"])
     e = -(-s // b)
     w = b + e
-    n_br, n_bc = lr // b, lc // b
+    n_br, n_bc = design.logical_rows // b, design.logical_cols // b
     need = n_bc * w
-    if need > design.cols or lr > design.rows:
-        raise SchemeError(f"block(b={b}, s={s}) needs {lr} rows x {need} columns of sites, design '{design.name}' "
-                          f"has {design.rows}x{design.cols}")
-    try:
-        reach = scheme_reach(NAME, params)
-    except (TypeError, ValueError) as exc:
-        raise SchemeError(f"redundancy.reach of scheme 'block': {exc}") from None
     r0 = design.logical_row_offset
     c0 = (design.cols - need) // 2
     pop = b * b + s
@@ -139,7 +135,18 @@ def geometry(design: Design) -> Geometry:
     rank_of_site[sites.ravel()] = np.tile(p.astype(np.int32), n_br * n_bc)
     tolerance = exists.sum(axis=1) - b * b
     return Geometry(b, s, e, n_br, n_bc, r0, c0, reach, block_worst_reach(b, s), sites, exists, box_of_site,
-                    rank_of_site, tolerance.astype(np.int64), (r0, c0), (r0 + lr, c0 + need))
+                    rank_of_site, tolerance.astype(np.int64))
+
+
+@lru_cache(maxsize=16)
+def link_cost(design: Design) -> np.ndarray:
+    """Static cost of mapping out each site for a dead link: free outside every box, else the fewer dead
+    sites its box tolerates, the dearer."""
+    g = geometry(design)
+    box = g.box_of_site
+    cost = np.where(box >= 0, -g.tolerance[np.maximum(box, 0)].astype(np.float64), -1e9)
+    cost.setflags(write=False)
+    return cost
 
 
 def _logical_grid(g: Geometry, phys: np.ndarray) -> np.ndarray:
@@ -150,14 +157,15 @@ def _logical_grid(g: Geometry, phys: np.ndarray) -> np.ndarray:
 
 
 def _edge_failures(design: Design, g: Geometry, defects: DefectMap, grid: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Tiles (flat, bool) whose W/N end of some logical edge exceeds the reach or has no live L route."""
-    from yieldkit.verify import _dead_link_planes, _edges_ok
+    """Tiles (flat, bool) whose W/N end of some logical edge exceeds the reach or has no L route inside the wafer.
 
+    ``defects`` has its dead links mapped out (an end serves no core), so
+    only the links of missing sites can block a route.
+    """
     bad = np.zeros(g.n_boxes, dtype=bool)
-    need_links = defects.dead_links.size > 0 or g.clipped
-    if not need_links and g.reach >= g.worst:
+    if not g.clipped and g.reach >= g.worst:
         return bad
-    planes = _dead_link_planes(design.rows, design.cols, defects.dead_links, design.site_exists) if need_links else None
+    planes = LinkPlanes.build(design.rows, design.cols, exists=design.site_exists) if g.clipped else None
     b = g.b
     lr, lc = grid.shape
     tile_ok = ok.reshape(g.n_br, g.n_bc)
@@ -170,13 +178,14 @@ def _edge_failures(design: Design, g: Geometry, defects: DefectMap, grid: np.nda
         r1, c1, r2, c2 = pr[a][use], pc[a][use], pr[bb][use], pc[bb][use]
         fail = (np.abs(r2 - r1) + np.abs(c2 - c1)) > g.reach
         if planes is not None:
-            fail |= ~_edges_ok(planes, design.cols, r1, c1, r2, c2)
+            fail |= ~planes.routes_ok(r1, c1, r2, c2)
         bad[(ri[fail] // b) * g.n_bc + ci[fail] // b] = True
     return bad
 
 
 def _tiles(design: Design, g: Geometry, defects: DefectMap) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(good tiles (n_boxes,), logical grid (LR, LC), reasons) of one wafer."""
+    defects = map_out_links(defects, design.site_exists.ravel(), link_cost(design))
     unusable = ~g.exists.copy()
     dead = defects.dead_sites
     box = g.box_of_site[dead]
@@ -224,7 +233,17 @@ def _max_rectangle(good: np.ndarray) -> tuple[int, int, int, int, int]:
 
 
 def plan(design: Design, defects: DefectMap, allow_degraded: bool = True) -> RepairMap:
-    """Repair one wafer: the full map, else the largest rectangle of good tiles (empty without ``allow_degraded``)."""
+    """Repair one wafer: the full map, else the largest rectangle of good tiles (empty without ``allow_degraded``).
+
+    Examples
+    --------
+    >>> from yieldkit.design import Design
+    >>> d = Design("t", rows=8, cols=10, pitch_x_mm=1.0, pitch_y_mm=1.0, logical_rows=8, logical_cols=8,
+    ...            scheme="block", scheme_params={"b": 4, "s": 1})
+    >>> m = plan(d, DefectMap(d.rows, d.cols, [0, 1]))
+    >>> m.complete, m.physical_of_logical.shape
+    (False, (8, 4))
+    """
     g = geometry(design)
     good, grid, reasons = _tiles(design, g, defects)
     if good.all():
@@ -260,7 +279,8 @@ def _harvest(n_wafers: int, base_good: np.ndarray, wafers: np.ndarray, boxes: np
 
 
 def assessor(design: Design):  # noqa: ANN201 - returns an Assessor
-    """Batch assessor: dead sites per (wafer, box), sparse; exact planner where links or clipping matter."""
+    """Batch assessor: dead sites (and mapped-out link ends) per (wafer, box), sparse; exact planner where
+    clipping or a short reach matter."""
     from yieldkit.redundancy import BatchOutcome
 
     g = geometry(design)
@@ -269,10 +289,11 @@ def assessor(design: Design):  # noqa: ANN201 - returns an Assessor
     static_cores = static.logical_rows * static.logical_cols
     base_good = (g.tolerance >= 0).reshape(g.n_br, g.n_bc)
     sites_exact = g.clipped or g.reach < g.worst
-    (rlo, clo), (rhi, chi) = g.box_lo, g.box_hi
+    exists, cost = design.site_exists.ravel(), link_cost(design)
 
     def assess(batch: DefectBatch) -> BatchOutcome:
         nw = batch.n_wafers
+        batch = map_out_links_batch(batch, exists, cost)
         box = g.box_of_site[batch.site]
         hit = box >= 0
         key = batch.site_wafer[hit] * g.n_boxes + box[hit]
@@ -288,14 +309,8 @@ def assessor(design: Design):  # noqa: ANN201 - returns an Assessor
             untouched = np.ones(nw, dtype=bool)
             untouched[wafer[failing]] = False
             cores[degraded] = np.where(untouched[degraded], static_cores, tiles[degraded] * b2)
-        # exact per-wafer path: dead links inside the band of boxes, or sites when clipping/reach matter
-        lsite = batch.link // 2
-        lr_, lc_ = np.divmod(lsite, design.cols)
-        near = (lr_ >= rlo - 1) & (lr_ < rhi) & (lc_ >= clo - 1) & (lc_ < chi)
-        exact = [batch.link_wafer[near]]
-        if sites_exact:
-            exact.append(batch.site_wafer[hit])
-        for w in np.unique(np.concatenate(exact)):
+        # exact per-wafer path where clipping or a short reach matter
+        for w in np.unique(batch.site_wafer[hit]) if sites_exact else ():
             rm = plan(design, batch.wafer(int(w)), allow_degraded=True)
             full[w] = rm.complete
             cores[w] = rm.logical_rows * rm.logical_cols

@@ -1,4 +1,4 @@
-"""Pieces shared by the scheme planners: masks, footprints, runs, map assembly."""
+"""Pieces shared by the scheme planners: footprints, runs, map assembly."""
 
 from __future__ import annotations
 
@@ -8,23 +8,10 @@ import numpy as np
 
 from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design
-from yieldkit.errors import InputError
+from yieldkit.redundancy.specs import SchemeError
 from yieldkit.repair_map import RepairMap
 
-__all__ = ["SchemeError", "column_anchor", "unusable_mask", "link_planes", "longest_runs", "make_map",
-           "int_param", "first_existing"]
-
-
-class SchemeError(InputError):
-    """An unknown redundancy scheme or a bad scheme parameter."""
-
-
-def int_param(params: dict[str, Any], key: str, default: int, scheme: str, minimum: int = 0) -> int:
-    """An integer scheme parameter, checked; the message names the key."""
-    value = params.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < minimum:
-        raise SchemeError(f"redundancy.{key} of scheme '{scheme}' must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+__all__ = ["SchemeError", "column_anchor", "longest_runs", "make_map", "first_existing"]
 
 
 def column_anchor(design: Design, n_cols: int | None = None) -> int:
@@ -41,32 +28,15 @@ def first_existing(design: Design) -> np.ndarray:
     return first.astype(np.int64)
 
 
-def unusable_mask(design: Design, defects: DefectMap) -> np.ndarray:
-    """Dense (rows, cols) bool: the site is dead or does not exist."""
-    mask = ~design.site_exists.copy()
-    flat = mask.ravel()
-    flat[defects.dead_sites] = True
-    return mask
-
-
-def link_planes(design: Design, defects: DefectMap) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The verifier's unusable-link planes (flat E/S flags and prefix sums)."""
-    from yieldkit.verify import _dead_link_planes
-
-    return _dead_link_planes(design.rows, design.cols, defects.dead_links, design.site_exists)
-
-
 def longest_runs(n_items: int, bad_item: np.ndarray, bad_gap: np.ndarray) -> tuple[int, int]:
     """Longest run of consecutive good items: ``(start, length)``.
 
     ``bad_item[i]``: item i is unusable; ``bad_gap[i]``: items i and i + 1
     cannot be neighbours (``n_items - 1`` entries).
     """
-    best_len, best_start, start = 0, 0, 0
     cut_after = np.zeros(n_items, dtype=bool)
     if n_items > 1:
         cut_after[:-1] = bad_gap
-    run = 0
     # vectorised: segment ids increase at every bad item or cut
     seg_break = np.asarray(bad_item, bool).copy()
     boundary = np.zeros(n_items, dtype=bool)
@@ -78,14 +48,12 @@ def longest_runs(n_items: int, bad_item: np.ndarray, bad_gap: np.ndarray) -> tup
         return 0, 0
     lengths = np.bincount(seg[good], minlength=seg[-1] + 1)
     k = int(np.argmax(lengths))
-    best_len = int(lengths[k])
-    best_start = int(np.flatnonzero((seg == k) & good)[0])
-    del run, start
-    return best_start, best_len
+    return int(np.flatnonzero((seg == k) & good)[0]), int(lengths[k])
 
 
 def make_map(design: Design, defects: DefectMap, grid: np.ndarray, *, complete: bool, reason: str,
              algorithm: str, params: dict[str, Any] | None = None) -> RepairMap:
+    """The repair map of ``design`` for ``grid`` (flat physical site per logical core), recording ``defects``."""
     return RepairMap(
         physical_of_logical=np.ascontiguousarray(grid, dtype=np.int64),
         defects=defects,

@@ -34,15 +34,16 @@ Algorithms
   logical columns right past them. When every vertical edge stays within
   ``d`` (always, when each row's shift is at most d) the wafer is repaired
   without running GCR; otherwise GCR with row exclusion plans it.
-* **Exact** (:func:`exact_maximal_array`): an integer linear programme over
-  row selection and column routing, solved by HiGHS (``scipy.optimize.milp``)
-  for every row count; for small arrays only, to measure the gap of the
-  heuristic.
+* **Exact** (``yieldkit.redundancy.row_col_ilp``): an integer linear
+  programme over row selection and column routing, for small arrays only, to
+  measure the gap of the heuristic.
 
-Dead links: the planner plans on dead sites, then verifies the map's routes
-(``yieldkit.verify``); a row with a dead E link on its chain is excluded, a
-vertical edge with no live L route marks its lower site unusable, and the
-plan is redone (a few rounds), else the wafer fails.
+Dead links: each takes one end site out of service (``yieldkit.fabric``, the
+W or N end), so the planner plans on dead sites alone. Links that touch a
+site outside the wafer can still block a route: the planner checks the
+map's routes against them; a row whose chain crosses the wafer edge is
+excluded, a vertical edge with no L route inside the wafer marks its lower
+site unusable, and the plan is redone (a few rounds), else the wafer fails.
 
 References
 ----------
@@ -54,6 +55,7 @@ References
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numba
@@ -62,17 +64,36 @@ import numpy as np
 from yieldkit.defect_map import DefectMap
 from yieldkit.defects import DefectBatch
 from yieldkit.design import Design
+from yieldkit.fabric import LinkPlanes, map_out_links, map_out_links_batch
 from yieldkit.repair_map import RepairMap
-from yieldkit.redundancy.common import int_param, make_map
+from yieldkit.redundancy.common import make_map
+from yieldkit.redundancy.specs import SCHEMES, resolve_scheme_params
 
-__all__ = ["NAME", "gcr", "plan", "assessor", "maximal_array", "exact_maximal_array", "distance_of"]
+__all__ = ["NAME", "SPEC", "gcr", "plan", "assessor", "maximal_array", "distance_of", "link_cost"]
 
 NAME = "row-col"
-MAX_LINK_ROUNDS = 8
+SPEC = SCHEMES[NAME]
+#: Rounds of re-planning around routes that the wafer edge blocks.
+MAX_ROUTE_ROUNDS = 8
 
 
 def distance_of(design: Design) -> int:
-    return int_param(design.scheme_params, "d", 1, NAME)
+    """The compensation distance d [columns]; unlimited (``inf``) as the grid width, which no shift exceeds."""
+    d = resolve_scheme_params(NAME, design.scheme_params)["d"]
+    return design.cols if math.isinf(d) else int(d)
+
+
+@lru_cache(maxsize=16)
+def link_cost(design: Design) -> np.ndarray:
+    """Static cost of mapping out each site for a dead link: uniform, so the W (E link) or N (S link) end goes."""
+    cost = np.zeros(design.n_sites)
+    cost.setflags(write=False)
+    return cost
+
+
+def effective_defects(design: Design, defects: DefectMap) -> DefectMap:
+    """The dead sites the planner plans on: one end of every live dead link mapped out (``yieldkit.fabric``)."""
+    return map_out_links(defects, design.site_exists.ravel(), link_cost(design))
 
 
 @numba.njit(cache=True)
@@ -197,50 +218,32 @@ def _grid(cols: int, rows: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _static_planes(design: Design):  # noqa: ANN202
-    """Link planes of the defect-free design (links touching missing sites are unusable); None when none are."""
-    from yieldkit.verify import _dead_link_planes
-
+def _static_planes(design: Design) -> LinkPlanes | None:
+    """Links of the design that touch a site outside the wafer (unusable on every wafer); None when none do."""
     if design.site_exists.all():
         return None
-    return _dead_link_planes(design.rows, design.cols, np.zeros(0, np.int64), design.site_exists)
+    return LinkPlanes.build(design.rows, design.cols, exists=design.site_exists)
 
 
-def _failing_edges(design: Design, defects: DefectMap, rows: np.ndarray, pos: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Logical edges of the array ``(rows, pos)`` with no live L route (the verifier's ``dead_link``).
+def _failing_edges(design: Design, rows: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Logical edges of the array ``(rows, pos)`` with no L route inside the wafer (the verifier's ``dead_link``).
 
-    Returns ``(row_bad, bend_bad)``: ``row_bad`` indices i (into ``rows``)
-    whose row chain crosses an unusable link; ``bend_bad`` pairs ``(i, m)``:
-    the vertical edge of logical column m from selected row i to i + 1.
-    Without dead links only the links of missing sites can fail, and only
-    edges that are not a single link need a look (cached planes).
+    Dead links have been mapped out (an end serves no core), so only the
+    links of missing sites can fail. Returns ``(row_bad, bend_bad)``:
+    ``row_bad`` indices i (into ``rows``) whose row chain crosses an unusable
+    link; ``bend_bad`` pairs ``(i, m)``: the vertical edge of logical column m
+    from selected row i to i + 1.
     """
-    from yieldkit.verify import _dead_link_planes, edge_routes_ok
-
-    cols = design.cols
-    if defects.dead_links.size:
-        planes = _dead_link_planes(design.rows, cols, defects.dead_links, design.site_exists)
-    else:
-        planes = _static_planes(design)
+    planes = _static_planes(design)
     empty = np.zeros(0, np.int64), np.zeros((0, 2), np.int64)
     if planes is None or pos.size == 0:
         return empty
-    dead_e, dead_s, cum_e, cum_s = planes
-    # row chains: one prefix-sum difference per selected row
-    row_bad = np.flatnonzero(cum_e[rows, pos[:, -1]] != cum_e[rows, pos[:, 0]])
+    row_bad = np.flatnonzero(planes.row_blocked(rows, pos[:, 0], pos[:, -1]))
     if rows.size < 2:
         return row_bad, empty[1]
     r1 = np.repeat(rows[:-1], pos.shape[1])
     r2 = np.repeat(rows[1:], pos.shape[1])
-    c1 = pos[:-1].ravel()
-    c2 = pos[1:].ravel()
-    straight = (c1 == c2) & (r2 == r1 + 1)
-    ok = np.ones(c1.size, dtype=bool)
-    ok[straight] = ~dead_s[r1[straight] * cols + c1[straight]]
-    other = np.flatnonzero(~straight)
-    if other.size:
-        ok[other] = edge_routes_ok(cum_e, cum_s, r1[other], c1[other], r2[other], c2[other])
+    ok = planes.routes_ok(r1, pos[:-1].ravel(), r2, pos[1:].ravel())
     bad = np.flatnonzero(~ok)
     return row_bad, np.stack(np.divmod(bad, pos.shape[1]), axis=1)
 
@@ -253,7 +256,7 @@ def _static_array(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
                                    want_full=True)
     if cores < lr * lc:
         return None
-    row_bad, bend_bad = _failing_edges(design, DefectMap.empty(design), rows, pos)
+    row_bad, bend_bad = _failing_edges(design, rows, pos)
     if row_bad.size or bend_bad.size:
         return None
     rows.setflags(write=False)
@@ -295,10 +298,10 @@ def _quick_full(design: Design, defects: DefectMap) -> np.ndarray | None:
     them (see :func:`_shift_rows`). Valid when every shifted row still holds
     every column and each of its vertical edges stays within ``d`` with a
     live L route; dead sites far apart (each row's shift at most d) always
-    pass. Wafers with dead links take the full planner.
+    pass. ``defects`` has its dead links mapped out already.
     """
     static = _static_array(design)
-    if static is None or defects.dead_links.size:
+    if static is None:
         return None
     rows, pos = static
     d = distance_of(design)
@@ -327,15 +330,12 @@ def _quick_full(design: Design, defects: DefectMap) -> np.ndarray | None:
             return None
         planes = _static_planes(design)
         if planes is not None:
-            from yieldkit.verify import edge_routes_ok
-
-            _, dead_s, cum_e, cum_s = planes
             r1 = np.repeat(rows[tops], pos.shape[1])
             r2 = np.repeat(rows[tops + 1], pos.shape[1])
-            if not edge_routes_ok(cum_e, cum_s, r1, out[tops].ravel(), r2, out[tops + 1].ravel()).all():
+            if not planes.routes_ok(r1, out[tops].ravel(), r2, out[tops + 1].ravel()).all():
                 return None
             chain = rows[which]
-            if (cum_e[chain, out[which, -1]] != cum_e[chain, out[which, 0]]).any():
+            if planes.row_blocked(chain, out[which, 0], out[which, -1]).any():
                 return None
     return out
 
@@ -343,6 +343,8 @@ def _quick_full(design: Design, defects: DefectMap) -> np.ndarray | None:
 def _plan_arrays(design: Design, defects: DefectMap, allow_degraded: bool
                  ) -> tuple[bool, np.ndarray | None, np.ndarray | None, str, str]:
     """``(complete, rows, pos, reason, algorithm)`` of one wafer's repair, no map materialised."""
+    n_links = defects.n_dead_links
+    defects = effective_defects(design, defects)
     static = _static_array(design)
     quick = _quick_full(design, defects)
     if quick is not None:
@@ -357,20 +359,20 @@ def _plan_arrays(design: Design, defects: DefectMap, allow_degraded: bool
             break
         work = unusable.copy() if full_pass and allow_degraded else unusable
         out = np.zeros(design.rows, dtype=bool)
-        for _ in range(MAX_LINK_ROUNDS):
+        for _ in range(MAX_ROUTE_ROUNDS):
             cores, rows, pos = _best_array(work, out, d, lr, lc, want_full=full_pass)
             if cores == 0 or (full_pass and cores < lr * lc):
                 break
-            row_bad, bend_bad = _failing_edges(design, defects, rows, pos)
+            row_bad, bend_bad = _failing_edges(design, rows, pos)
             if row_bad.size == 0 and bend_bad.size == 0:
                 return (full_pass, rows, pos, "" if full_pass else reason,
                         "row-col/gcr" if full_pass else "row-col/gcr+row-exclusion")
-            out[rows[row_bad]] = True  # a dead link on the row's chain: exclude the row
+            out[rows[row_bad]] = True  # the row's chain crosses the wafer edge: exclude the row
             i, m = bend_bad[:, 0], bend_bad[:, 1]
             work[rows[i + 1], pos[i + 1, m]] = True  # no live L for the bend: drop its lower site
         if full_pass:
             reason = (f"row-col(d={d}): no {lr} rows x {lc} columns array "
-                      f"({defects.n_dead_sites} dead sites, {defects.n_dead_links} dead links)")
+                      f"({defects.n_dead_sites} dead or mapped-out sites, {n_links} dead links)")
     return False, None, None, reason or "no logical array", "row-col/gcr"
 
 
@@ -378,10 +380,20 @@ def plan(design: Design, defects: DefectMap, allow_degraded: bool = True) -> Rep
     """Repair one wafer: the full map, else the maximal logical array (an empty map without ``allow_degraded``).
 
     First the quick full repair (:func:`_quick_full`: rows without dead sites
-    keep their defect-free positions), else GCR with row exclusion. Dead
-    links: a selected row whose chain crosses one is excluded, a bent
-    vertical edge without a live L route makes its lower site unusable, and
-    the array is planned again (at most :data:`MAX_LINK_ROUNDS` rounds).
+    keep their defect-free positions), else GCR with row exclusion. Routes
+    the wafer edge blocks: a selected row whose chain crosses it is excluded,
+    a bent vertical edge without an L route inside the wafer makes its lower
+    site unusable, and the array is planned again (at most
+    :data:`MAX_ROUTE_ROUNDS` rounds).
+
+    Examples
+    --------
+    >>> from yieldkit.design import Design
+    >>> d = Design("t", rows=8, cols=9, pitch_x_mm=1.0, pitch_y_mm=1.0, logical_rows=8, logical_cols=8,
+    ...            scheme="row-col", scheme_params={"d": 1})
+    >>> m = plan(d, DefectMap(d.rows, d.cols, [3 * 9 + 4]))
+    >>> m.complete, m.physical_of_logical.shape
+    (True, (8, 8))
     """
     complete, rows, pos, reason, algorithm = _plan_arrays(design, defects, allow_degraded)
     grid = np.zeros((0, 0), np.int64) if rows is None else _grid(design.cols, rows, pos)
@@ -396,99 +408,6 @@ def maximal_array(unusable: np.ndarray, d: int, lr: int | None = None, lc: int |
     return cores, int(rows.size), int(pos.shape[1]) if cores else 0
 
 
-def exact_maximal_array(unusable: np.ndarray, d: int, time_limit_s: float = 30.0) -> tuple[int, int, int]:
-    """Exact maximal logical array of a small host array by ILP (HiGHS): ``(cores, rows, cols)``.
-
-    For every row count k, a MILP maximises the logical columns: binaries
-    ``y_i`` (row i selected), ``z_m`` (logical column m used), ``x_ijm``
-    (site (i, j) serves column m), ``w_im = y_i AND z_m``;
-    ``sum_j x_ijm = w_im``; a site serves at most one column and only when
-    live; columns are ordered left to right in every row; consecutive
-    selected rows keep every column within ``d`` (big-M, switched off when
-    a selected row lies between). Sizes grow as rows^2 x cols^2: meant for
-    arrays up to about 10 x 10.
-    """
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import lil_matrix
-
-    p, q = unusable.shape
-    m_max = q
-    live = ~unusable
-    best = (0, 0, 0)
-    for k in range(p, 0, -1):
-        if k * m_max <= best[0]:
-            break
-        # variable layout
-        ny, nz, nx, nw = p, m_max, p * q * m_max, p * m_max
-        oy, oz, ox, ow = 0, ny, ny + nz, ny + nz + nx
-        n = ny + nz + nx + nw
-
-        def X(i: int, j: int, m: int) -> int:
-            return ox + (i * q + j) * m_max + m
-
-        def W(i: int, m: int) -> int:
-            return ow + i * m_max + m
-
-        rows_a: list[dict[int, float]] = []
-        lo: list[float] = []
-        hi: list[float] = []
-
-        def add(coefs: dict[int, float], low: float, high: float) -> None:
-            rows_a.append(coefs)
-            lo.append(low)
-            hi.append(high)
-
-        add({oy + i: 1.0 for i in range(p)}, k, k)
-        for m in range(m_max - 1):
-            add({oz + m + 1: 1.0, oz + m: -1.0}, -np.inf, 0)
-        big = q + d + 1
-        for i in range(p):
-            for m in range(m_max):
-                add({W(i, m): 1.0, oy + i: -1.0}, -np.inf, 0)
-                add({W(i, m): 1.0, oz + m: -1.0}, -np.inf, 0)
-                add({W(i, m): 1.0, oy + i: -1.0, oz + m: -1.0}, -1, np.inf)
-                coefs = {X(i, j, m): 1.0 for j in range(q)}
-                coefs[W(i, m)] = -1.0
-                add(coefs, 0, 0)
-            for j in range(q):
-                add({X(i, j, m): 1.0 for m in range(m_max)}, -np.inf, 1.0 if live[i, j] else 0.0)
-            # order: pos(i, m+1) >= pos(i, m) + 1 when column m+1 is used in row i
-            for m in range(m_max - 1):
-                coefs = {X(i, j, m + 1): float(j) for j in range(q)}
-                for j in range(q):
-                    coefs[X(i, j, m)] = coefs.get(X(i, j, m), 0.0) - float(j)
-                coefs[W(i, m + 1)] = -float(big)
-                add(coefs, 1 - big, np.inf)
-        # compensation between consecutive selected rows i < i2
-        for i in range(p):
-            for i2 in range(i + 1, p):
-                for m in range(m_max):
-                    for sign in (1.0, -1.0):
-                        coefs: dict[int, float] = {}
-                        for j in range(q):
-                            coefs[X(i, j, m)] = coefs.get(X(i, j, m), 0.0) + sign * j
-                            coefs[X(i2, j, m)] = coefs.get(X(i2, j, m), 0.0) - sign * j
-                        coefs[W(i, m)] = coefs.get(W(i, m), 0.0) + big
-                        coefs[W(i2, m)] = coefs.get(W(i2, m), 0.0) + big
-                        for l in range(i + 1, i2):
-                            coefs[oy + l] = coefs.get(oy + l, 0.0) - big
-                        add(coefs, -np.inf, d + 2 * big)
-        a = lil_matrix((len(rows_a), n))
-        for r, coefs in enumerate(rows_a):
-            for col, val in coefs.items():
-                a[r, col] = val
-        c = np.zeros(n)
-        c[oz:oz + nz] = -1.0
-        res = milp(c, constraints=LinearConstraint(a.tocsr(), lo, hi), integrality=np.ones(n),
-                   bounds=Bounds(0, 1), options={"time_limit": time_limit_s})
-        if res.x is None:
-            continue
-        cols = int(round(-res.fun))
-        if cols * k > best[0]:
-            best = (cols * k, k, cols)
-    return best
-
-
 def assessor(design: Design):  # noqa: ANN201
     """Per wafer: the planner's arrays (quick full repair, else GCR with row exclusion), no map built.
 
@@ -499,12 +418,14 @@ def assessor(design: Design):  # noqa: ANN201
     static = plan(design, DefectMap.empty(design), allow_degraded=True)
     static_full = static.complete
     static_cores = static.logical_rows * static.logical_cols
+    exists, cost = design.site_exists.ravel(), link_cost(design)
 
     def assess(batch: DefectBatch) -> BatchOutcome:
         nw = batch.n_wafers
+        batch = map_out_links_batch(batch, exists, cost)
         full = np.full(nw, static_full)
         cores = np.full(nw, static_cores, dtype=np.int64)
-        touched = np.unique(np.concatenate([batch.site_wafer, batch.link_wafer]))
+        touched = np.unique(batch.site_wafer)
         for w in touched:
             complete, rows, pos, _, _ = _plan_arrays(design, batch.wafer(int(w)), allow_degraded=True)
             full[w] = complete
