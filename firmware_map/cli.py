@@ -108,7 +108,7 @@ def build(repair_map: str, output: str, sign_key: str | None, wafer_id: str, met
       yieldkit firmware build w17.repair.npz -o w17.fabimg --wafer-id W17 --sign-key fab.key
     """
     from firmware_map.image import build_image, check_design, parse_image
-    from firmware_map.inspection import summarize
+    from firmware_map.inspection import inspect_image
     from firmware_map.signing import load_private_key
     from firmware_map.verify import preset_for
     from yieldkit.design import load_design
@@ -131,7 +131,7 @@ def build(repair_map: str, output: str, sign_key: str | None, wafer_id: str, met
     _write_image(output, data)
     if output == "-":
         return
-    s = summarize(parse_image(data))
+    s = inspect_image(parse_image(data), design).to_dict()
     emit({"image": output, "bytes": len(data), "digest_sha256": s["digest_sha256"], "signed": s["signed"],
           "wafer_id": s["wafer_id"], "logical_cores": s["logical_cores"],
           "map_router_bytes_per_core": s["map_router_bytes_per_core"],
@@ -200,10 +200,10 @@ def inspect_(image: str, plot_path: str | None, fmt: str | None) -> None:
       yieldkit firmware inspect w17.fabimg --json
       yieldkit firmware inspect w17.fabimg --plot w17.png --table
     """
-    from firmware_map.inspection import plot_image, summarize
+    from firmware_map.inspection import inspect_image, plot_image
 
     parsed = _read(image)
-    summary = summarize(parsed)
+    summary = inspect_image(parsed).to_dict()
     if plot_path:
         with atomic_path(plot_path) as tmp:
             plot_image(parsed).savefig(tmp, dpi=150)

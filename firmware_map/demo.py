@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from firmware_map.image import build_image, parse_image, write_image
-from firmware_map.inspection import plot_image, summarize
+from firmware_map.inspection import inspect_image, plot_image
 from firmware_map.verify import verify_image
 from yieldkit.outputs import atomic_path
 from yieldkit.repair_map import RepairMap
@@ -31,7 +31,7 @@ def firmware_stage(ctx: Any) -> None:
     figure = plot_image(image)
     with atomic_path(ctx.out_dir / "fabric_image.png") as tmp:
         figure.savefig(tmp, dpi=120)
-    summary = summarize(image)
+    summary = inspect_image(image, ctx.design).to_dict()
     ctx.report.heading("Firmware fabric image of that wafer")
     ctx.report.table(pd.DataFrame([{
         "bytes": len(data),

@@ -17,7 +17,6 @@ for every scheme:
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,7 @@ from firmware_map.image import FabricImage
 from firmware_map.router import PLANES
 
 __all__ = ["IN_PLACE", "SPARE_USED", "BYPASSED", "DEAD", "ABSENT", "CLASS_NAMES", "ImageInspection", "inspect_image",
-           "nominal_map", "site_classes", "summarize",
+           "nominal_map", "site_classes",
            "plot_image", "diff_images", "diff_records"]
 
 IN_PLACE, SPARE_USED, BYPASSED, DEAD, ABSENT = 0, 1, 2, 3, 4
@@ -138,11 +137,6 @@ def inspect_image(image: FabricImage, design: Design | None = None) -> ImageInsp
     """
     return ImageInspection(image, site_classes(image, design))
 
-
-def summarize(image: FabricImage, design: Design | None = None) -> dict[str, Any]:
-    """Deprecated: ``inspect_image(image, design).to_dict()``, kept until the CLI callers move."""
-    warnings.warn("summarize() is deprecated; use inspect_image(...).to_dict()", DeprecationWarning, stacklevel=2)
-    return inspect_image(image, design).to_dict()
 
 
 def _record(image: FabricImage, classes: np.ndarray) -> dict[str, Any]:

@@ -235,8 +235,7 @@ def test_firmware_verify_refuses_a_private_key(tmp_path: Path, repair_map: Path)
 
 @pytest.mark.parametrize("arrays", [
     {"x": np.arange(3)},
-    pytest.param({"meta": np.array([{"a": 1}], dtype=object)}, marks=pytest.mark.xfail(
-        strict=True, reason="RepairMap.load (yieldkit/repair_map.py) still passes on numpy's allow_pickle message")),
+    {"meta": np.array([{"a": 1}], dtype=object)},
 ], ids=["foreign", "pickled"])
 def test_firmware_build_of_a_foreign_npz(tmp_path: Path, arrays: dict[str, np.ndarray]) -> None:
     np.savez(tmp_path / "x.npz", **arrays)

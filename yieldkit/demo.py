@@ -124,7 +124,7 @@ def run_yield_demo(ctx: DemoContext, n_wafers: int, progress: Callable[[int], No
     with atomic_path(out_dir / "yield_curves.png") as tmp:
         fig.savefig(tmp, dpi=120)
 
-    s = design.summary()
+    s = design.to_dict()
     report.heading(f"Design '{design.name}'")
     report.paragraph(
         f"{s['rows']} x {s['cols']} physical core sites of {s['site_area_mm2']:.4f} mm^2 "
@@ -176,7 +176,7 @@ def run_repair_demo(ctx: DemoContext) -> None:
         repair.repair_map.save(handle)
     ctx.report.heading("One sampled wafer (D0 = 0.1 cm^-2, alpha = 2) and its repair")
     ctx.report.image("wafer_map.png", f"{wafer.n_dead_sites} dead cores and {wafer.n_dead_links} dead links")
-    summary = repair.summary()
+    summary = repair.to_dict()
     ctx.report.table(pd.DataFrame([{k: summary[k] for k in (
         "scheme", "repairable", "logical_rows", "logical_cols", "dead_cores", "dead_links", "max_detour",
         "algorithm", "violations")}]))

@@ -41,7 +41,6 @@ import hashlib
 import json
 import math
 import tomllib
-import warnings
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
@@ -250,10 +249,6 @@ class Design:
             "scheme_params": dict(self.scheme_params),
         }
 
-    def summary(self) -> dict[str, Any]:
-        """Deprecated alias of :meth:`to_dict`, kept until the CLI callers move."""
-        warnings.warn("Design.summary() is deprecated; use to_dict()", DeprecationWarning, stacklevel=2)
-        return self.to_dict()
 
     def __post_init__(self) -> None:
         _validate(self)

@@ -8,7 +8,6 @@ what the verifier found (:class:`RepairReport`, flat record ``to_dict()``).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -56,10 +55,6 @@ class RepairReport:
             "violations": len(self.violations),
         }
 
-    def summary(self) -> dict[str, Any]:
-        """Deprecated alias of :meth:`to_dict`, kept until the CLI callers move."""
-        warnings.warn("RepairReport.summary() is deprecated; use to_dict()", DeprecationWarning, stacklevel=2)
-        return self.to_dict()
 
 
 def with_scheme(design: Design, scheme: str | None, params: dict[str, Any] | None = None) -> Design:

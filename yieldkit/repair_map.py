@@ -26,7 +26,6 @@ File format (``.npz``, NumPy's zip of ``.npy`` arrays, read with
 from __future__ import annotations
 
 import json
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,10 +123,6 @@ class RepairMap:
             "algorithm": self.algorithm,
         }
 
-    def meta(self) -> dict[str, Any]:
-        """Deprecated alias of :meth:`to_dict`, kept until the callers move."""
-        warnings.warn("RepairMap.meta() is deprecated; use to_dict()", DeprecationWarning, stacklevel=2)
-        return self.to_dict()
 
     def save(self, target: str | Path | BinaryIO) -> None:
         """Write the versioned ``.npz`` form (see module docstring)."""

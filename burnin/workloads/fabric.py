@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from burnin.findings import Finding
+from yieldkit.fabric import active_dead_links
 
 __all__ = ["FabricRoutes", "FabricOutput", "link_routes", "payload", "packet_crc", "detect_fabric"]
 
@@ -125,7 +126,9 @@ def link_routes(physical_of_logical: np.ndarray, physical_cols: int,
     physical_cols : int
         Columns of the physical grid.
     dead_links : ndarray of int64, optional
-        Dead physical links, avoided by the vertical-first alternative.
+        Dead physical links. Those between two serving sites are avoided by
+        the vertical-first alternative; a dead link next to a bypassed site is
+        carried by the redundant links (:mod:`yieldkit.fabric`).
 
     Returns
     -------
@@ -154,7 +157,9 @@ def link_routes(physical_of_logical: np.ndarray, physical_cols: int,
     rb, cb = np.divmod(b, physical_cols)
     owner, link = _l_route(ra, ca, rb, cb, physical_cols, vertical_first=False)
     if dead_links is not None and len(dead_links):
-        dead = np.asarray(dead_links, np.int64)
+        serving = np.zeros(int(max(pol.max(), np.max(dead_links) // 2)) + physical_cols + 1, bool)
+        serving[pol.ravel()] = True
+        dead = active_dead_links(np.asarray(dead_links, np.int64), physical_cols, serving)
         blocked = np.bincount(owner, weights=np.isin(link, dead), minlength=ids.size) > 0
         if blocked.any():
             sel = np.flatnonzero(blocked)

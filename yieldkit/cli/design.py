@@ -28,7 +28,7 @@ def show(name_or_file: str, fmt: str | None) -> None:
       yieldkit design show wse --json
       yieldkit design show my_wafer.toml --table
     """
-    emit(load_design(name_or_file).summary(), fmt)
+    emit(load_design(name_or_file).to_dict(), fmt)
 
 
 @design.command("list")

@@ -25,7 +25,7 @@ from yieldkit.defects import DefectModel
 from yieldkit.design import load_design
 from yieldkit.dies import DieProduct, die_comparison, enabled_units
 from yieldkit.errors import InputError
-from yieldkit.sizing import SCHEMES, size_redundancy, wafer_scale_row
+from yieldkit.sizing import SCHEMES, SIZABLE, size_redundancy, wafer_scale_row
 
 __all__ = ["plan", "SCHEME_COLUMNS", "COMPARISON_COLUMNS"]
 
@@ -59,9 +59,9 @@ def _scheme_names(text: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in text.split(","))
     if any(not name for name in names):
         raise InputError(f"empty item in {text!r}", parameter="--schemes")
-    unknown = [name for name in names if name not in SCHEMES]
+    unknown = [name for name in names if name not in SIZABLE]
     if unknown:
-        raise InputError(f"unknown scheme '{unknown[0]}' (known: {', '.join(SCHEMES)})", parameter="--schemes")
+        raise InputError(f"cannot size scheme '{unknown[0]}' (sizable: {', '.join(SIZABLE)})", parameter="--schemes")
     return names
 
 
@@ -70,7 +70,7 @@ def _scheme_names(text: str) -> tuple[str, ...]:
 @defect_model_options()
 @click.option("--target-yield", type=Number(0, 1, min_open=True, max_open=True), default=0.99, show_default=True,
               help="Full-fabric yield to reach [-].")
-@click.option("--schemes", default=",".join(SCHEMES), show_default=True, help="Comma list of schemes to size.")
+@click.option("--schemes", default=",".join(SCHEMES), show_default=True, help=f"Comma list of schemes to size ({', '.join(SIZABLE)}).")
 @wafers_option(2000, help="Monte-Carlo wafers per redundancy level at most; a level stops early when its 99.9 % "
                           "interval is clearly above or below the target.")
 @seed_option()

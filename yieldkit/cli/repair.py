@@ -21,6 +21,7 @@ from yieldkit.defects import DefectModel, sample_wafer
 from yieldkit.design import load_design
 from yieldkit.errors import Failure, InputError
 from yieldkit.outputs import atomic_write
+from yieldkit.redundancy import SCHEMES, describe_schemes
 from yieldkit.repair import repair_wafer, with_scheme
 
 __all__ = ["repair"]
@@ -44,13 +45,13 @@ def _params(items: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-@click.command(cls=Command)
+@click.command(cls=Command, epilog="\b\nSchemes (--scheme) and their parameters (--param):\n" + describe_schemes())
 @design_option()
 @click.option("--defects", "defects_file", type=INPUT_FILE, default=None, metavar="FILE",
               help="Defect map JSON ('-' reads stdin), e.g. from 'yieldkit defects sample'.")
 @seed_option(None, help="Sample the wafer instead (same wafer as 'yieldkit defects sample --seed').")
 @defect_model_options(d0="0.1")
-@click.option("--scheme", default=None, help="Override the design's redundancy scheme (none, row-shift, row-col, block).")
+@click.option("--scheme", default=None, help=f"Override the design's redundancy scheme ({', '.join(SCHEMES)}).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Override a scheme parameter (repeatable), e.g. --param reach=3.")
 @output_option("Repair map file to write (.npz, format in yieldkit/repair_map.py).", required=True)
@@ -81,7 +82,7 @@ def repair(design_name: str, defects_file: str | None, seed: int | None, model: 
     design = with_scheme(load_design(design_name), scheme, _params(params))
     defects = read_defect_map(defects_file) if defects_file is not None else sample_wafer(design, model, seed)
     report = repair_wafer(design, defects, allow_degraded=allow_degraded)
-    record = report.summary()
+    record = report.to_dict()
     wrote = report.repair_map.physical_of_logical.size > 0 and (report.repairable or allow_degraded)
     if wrote and not report.violations:
         with atomic_write(output, "wb") as handle:
