@@ -109,6 +109,8 @@ def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     (["db", "failures", "--end-h", "nan"], "--end-h"),
     (["db", "failures", "--bin-h", "inf"], "--bin-h"),
     (["simulate", "--d0", "0.1", "--radial-beta", "2"], "--radial-beta"),
+    (["simulate", "--d0", "0.1", "--spatial", "radial", "--radial-beta", "1e308"], "--radial-beta"),
+    (["simulate", "--d0", "0.1", "--scheduler", "garbage"], "--scheduler"),
     (["simulate", "--d0", "0.1", "--spatial", "radial", "--cluster-sigma-mm", "3"], "--cluster-sigma-mm"),
     (["repair", "--design", "small", "--defects", "-", "--d0", "3", "-o", "x.npz"], "--d0"),
     (["design", "show", "small", "--json", "--csv"], "--csv and --json"),
