@@ -267,8 +267,9 @@ def lot_signature_summary(classified: pd.DataFrame, *, lost: str = "lost") -> pd
     --------
     >>> frame = pd.DataFrame({"lot": "L1", "signature": ["random", "edge_ring", "edge_ring", "none"],
     ...                       "lost": [True, True, False, False]})
-    >>> lot_signature_summary(frame).loc[0, ["lost", "lost_random", "share_lost_systematic"]].tolist()
-    [2, 1, 0.5]
+    >>> row = lot_signature_summary(frame).iloc[0]
+    >>> int(row["lost"]), int(row["lost_random"]), float(row["share_lost_systematic"])
+    (2, 1, 0.5)
     """
     frame = classified.assign(_lost=classified[lost].astype(bool),
                               _sys=classified["signature"].isin(SYSTEMATIC))

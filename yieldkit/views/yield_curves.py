@@ -71,7 +71,7 @@ def plot_yield_curves(table: pd.DataFrame, ax: Axes | None = None, closed_form: 
     ['Poisson, 4 spares/row']
     """
     fig, ax = _axes(ax, (7.0, 4.5))
-    groups = table.groupby([table["alpha"].fillna(np.inf), "spares_per_row"], sort=True, dropna=False)
+    groups = table.groupby([table["alpha"].astype(float).fillna(np.inf), "spares_per_row"], sort=True, dropna=False)
     for (alpha, spares), part in groups:
         part = part.sort_values("d0_per_cm2")
         label = f"{'Poisson' if np.isinf(alpha) else f'NB alpha={alpha:g}'}, {spares_label(spares, design_spares)}"
