@@ -142,7 +142,8 @@ def plot_commonality(ranking: pd.DataFrame, runs: pd.DataFrame, *, count: str = 
     left.barh(y, score, color=["#c0392b" if p < alpha else "#95a5a6" for p in ranking["p_value"]])
     left.set_yticks(y, [str(f) for f in ranking["factor"]], fontsize=8)
     left.axvline(-np.log10(alpha), ls="--", color="0.4", lw=0.8)
-    left.text(-np.log10(alpha), len(ranking) - 0.5, f" p = {alpha:g}", fontsize=7, color="0.4", va="top")
+    left.text(-np.log10(alpha), -0.75, f" p = {alpha:g}", fontsize=7, color="0.4", va="bottom")
+    left.set_ylim(-0.8, len(ranking) - 0.5)
     left.set(xlabel="-log10 p", title="Commonality of failures by factor")
     left.title.set_fontsize(10)
     if len(ranking):

@@ -84,7 +84,7 @@ def plot_stacked_map(design: Design, frequency: np.ndarray, n_wafers: int, ax: A
     >>> design = load_design("small")
     >>> freq, n = stack_frequency(design, [[2100], [2100]])
     >>> plot_stacked_map(design, freq, n).axes[1].get_ylabel()
-    'mean share of wafers with the site dead'
+    'share of wafers with the site dead'
     """
     fig, ax = axes_or_new(ax, (6.8, 5.6))
     factor = pool_factor(frequency.shape, max_pixels)
@@ -104,5 +104,5 @@ def plot_stacked_map(design: Design, frequency: np.ndarray, n_wafers: int, ax: A
            title=title if title is not None else f"{design.name}: stacked map of {n_wafers} wafers{block}")
     ax.title.set_fontsize(10)
     bar = fig.colorbar(image, ax=ax, shrink=0.85)
-    bar.set_label("mean share of wafers with the site dead")
+    bar.set_label("share of wafers with the site dead")
     return fig
