@@ -40,7 +40,7 @@ def test_wafer_map_categories_and_legend_outside():
     ax = fig.axes[0]
     assert len(ax.images) == 1
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert texts[:3] == ["dead at fab-out (1)", "mapped out in burn-in (1)", f"spare in use ({spares.size})"]
+    assert texts[:3] == ["dead at fab-out (1)", "mapped out in burn-in (1)", f"spare in use (row shifted) ({spares.size})"]
     assert "dead links (1)" in texts
     assert _legend_outside(fig, ax)
     assert plots.plot_wafer_map is views.plot_wafer_map

@@ -31,7 +31,7 @@ __all__ = ["ABSENT", "ALIVE", "SPARE_IN_USE", "MAPPED_OUT", "DEAD", "CATEGORY_NA
 
 #: Site categories, in increasing order of importance (pooling keeps the largest code of a block).
 ABSENT, ALIVE, SPARE_IN_USE, MAPPED_OUT, DEAD = 0, 1, 2, 3, 4
-CATEGORY_NAMES = ("outside the usable circle", "alive", "spare in use", "mapped out in burn-in",
+CATEGORY_NAMES = ("outside the usable circle", "alive", "spare in use (row shifted)", "mapped out in burn-in",
                   "dead at fab-out")
 CATEGORY_COLOURS = ("#ffffff", "#d5e8d4", "#3b7dd8", "#f39c12", "#c0392b")
 LINK_COLOUR = "#4a235a"
