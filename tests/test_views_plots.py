@@ -23,9 +23,12 @@ def _render(fig):
 
 
 def _legend_outside(fig, ax) -> bool:
+    """The legend lies outside the axes, and inside the figure (nothing clipped when saved as is)."""
     renderer = _render(fig)
-    legend = ax.get_legend().get_window_extent(renderer)
-    return not legend.overlaps(ax.get_window_extent(renderer))
+    legend = (ax.get_legend() or fig.legends[0]).get_window_extent(renderer)
+    inside = fig.bbox.x0 <= legend.x0 and legend.x1 <= fig.bbox.x1 and fig.bbox.y0 <= legend.y0 <= fig.bbox.y1
+    label = ax.yaxis.label.get_window_extent(renderer)
+    return not legend.overlaps(ax.get_window_extent(renderer)) and inside and label.x0 >= fig.bbox.x0
 
 
 def test_wafer_map_categories_and_legend_outside():
@@ -39,7 +42,7 @@ def test_wafer_map_categories_and_legend_outside():
     fig = views.plot_wafer_map(SMALL, defects, mapped_out=[5], repair_map=repair)
     ax = fig.axes[0]
     assert len(ax.images) == 1
-    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
     assert texts[:3] == ["dead at fab-out (1)", "mapped out in burn-in (1)", f"spare in use (row shifted) ({spares.size})"]
     assert "dead links (1)" in texts
     assert _legend_outside(fig, ax)
@@ -137,3 +140,12 @@ def test_commonality_and_control_chart_plots():
                                         "cores_tested": 1000}))
     fig = views.plot_control_chart(chart)
     assert [t.get_text() for t in fig.axes[0].texts] == ["1"]
+
+
+def test_legend_in_callers_axes_is_outside_them():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 5), layout="constrained")
+    ax = fig.add_subplot()
+    views.plot_wafer_map(SMALL, DefectMap(SMALL.rows, SMALL.cols, [3]), ax)
+    assert not fig.legends and _legend_outside(fig, ax)

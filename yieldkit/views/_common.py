@@ -12,7 +12,7 @@ from matplotlib.patches import Polygon, Wedge
 from yieldkit.design import Design
 
 __all__ = ["axes_or_new", "max_pool", "mean_pool", "pool_factor", "draw_wafer_outline", "site_xy_mm",
-           "NOTCH_DEPTH_MM", "FAULT_COLOURS", "fault_colour"]
+           "NOTCH_DEPTH_MM", "FAULT_COLOURS", "fault_colour", "legend_outside"]
 
 #: Depth [mm] at which the notch is drawn (a SEMI notch is about 1 mm deep: drawn deeper to be seen).
 NOTCH_DEPTH_MM = 4.0
@@ -40,6 +40,21 @@ def axes_or_new(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, 
         return ax.figure, ax  # type: ignore[return-value]
     fig = Figure(figsize=figsize, layout="constrained")
     return fig, fig.add_subplot()
+
+
+def legend_outside(fig: Figure, ax: Axes, handles: list, own_figure: bool, **kwargs) -> None:
+    """A legend right of the axes, never over the data.
+
+    On a figure the view made itself it is a figure legend placed
+    ``outside right upper`` (constrained layout makes room for it, however the
+    figure is saved); in the caller's axes it is anchored just right of them.
+    """
+    kwargs.setdefault("fontsize", 8)
+    kwargs.setdefault("frameon", False)
+    if own_figure:
+        fig.legend(handles=handles, loc="outside right upper", **kwargs)
+    else:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
 
 
 def pool_factor(shape: tuple[int, int], max_pixels: int) -> int:

@@ -26,7 +26,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from yieldkit.views._common import axes_or_new
+from yieldkit.views._common import axes_or_new, legend_outside
 
 __all__ = ["p_chart", "u_chart", "western_electric", "plot_control_chart"]
 
@@ -142,6 +142,7 @@ def plot_control_chart(chart: pd.DataFrame, ax: Axes | None = None, *, label: st
     >>> [t.get_text() for t in plot_control_chart(chart).axes[0].texts]
     ['1']
     """
+    own_figure = ax is None
     fig, ax = axes_or_new(ax, (9.0, 4.2))
     x = np.arange(len(chart))
     kind = chart.attrs.get("kind", "p")
@@ -166,5 +167,5 @@ def plot_control_chart(chart: pd.DataFrame, ax: Axes | None = None, *, label: st
     ax.set(ylabel=ylabel or default_y, title=title or f"{kind}-chart with Western Electric rules (numbers: rules broken)")
     ax.title.set_fontsize(10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False)
+    legend_outside(fig, ax, ax.get_legend_handles_labels()[0], own_figure, fontsize=7)
     return fig

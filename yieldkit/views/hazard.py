@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from yieldkit.views._common import axes_or_new, fault_colour
+from yieldkit.views._common import axes_or_new, fault_colour, legend_outside
 
 __all__ = ["plot_failures_per_hour"]
 
@@ -46,11 +46,12 @@ def plot_failures_per_hour(frame: pd.DataFrame, ax: Axes | None = None, *, fits:
     --------
     >>> frame = pd.DataFrame({"bin_start_h": [0.0, 1.0, 0.0, 1.0], "bin_end_h": [1.0, 2.0, 1.0, 2.0],
     ...                       "fault_class": ["sram", "sram", "thermal", "thermal"], "failures": [8, 3, 2, 1]})
-    >>> [t.get_text() for t in plot_failures_per_hour(frame).axes[0].get_legend().get_texts()]
+    >>> [t.get_text() for t in plot_failures_per_hour(frame).legends[0].get_texts()]
     ['sram (11)', 'thermal (3)']
     """
     if fits and units_at_risk is None:
         raise ValueError("units_at_risk is needed to draw fitted hazards")
+    own_figure = ax is None
     fig, ax = axes_or_new(ax, (8.0, 4.5))
     frame = frame if "fault_class" in frame else frame.assign(fault_class="all")
     totals = frame.groupby("fault_class")["failures"].sum().sort_values(ascending=False)
@@ -70,5 +71,5 @@ def plot_failures_per_hour(frame: pd.DataFrame, ax: Axes | None = None, *, fits:
         ax.set_yscale("log")
     ax.set(xlabel="cumulative burn-in time [h]", ylabel="failures per hour", title=title)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False)
+    legend_outside(fig, ax, ax.get_legend_handles_labels()[0], own_figure, fontsize=7)
     return fig

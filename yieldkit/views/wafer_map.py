@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 from yieldkit.defect_map import DefectMap, link_endpoints
 from yieldkit.design import Design
 from yieldkit.repair_map import RepairMap
-from yieldkit.views._common import axes_or_new, draw_wafer_outline, max_pool, pool_factor, site_xy_mm
+from yieldkit.views._common import axes_or_new, draw_wafer_outline, legend_outside, max_pool, pool_factor, site_xy_mm
 
 __all__ = ["ABSENT", "ALIVE", "SPARE_IN_USE", "MAPPED_OUT", "DEAD", "CATEGORY_NAMES", "CATEGORY_COLOURS",
            "site_categories", "spare_sites_in_use", "legend_handles", "plot_wafer_map"]
@@ -114,9 +114,10 @@ def plot_wafer_map(design: Design, defects: DefectMap, ax: Axes | None = None, *
     alive sites, cores dead at fab-out (red), cores mapped out during burn-in
     (orange, distinct from fab-out dead ones), spare sites in use (blue, from
     the repair map) and dead links (crosses, or segments when zoomed in).
-    Dead and mapped-out cores are also ringed while there are few of them, as
-    a single core is one pixel or less on a 10^6-site wafer. The legend sits
-    outside the axes, so it never hides data.
+    Dead and mapped-out cores are also ringed on the whole-wafer view while
+    there are few of them, as a single core is one pixel or less on a
+    10^6-site wafer. The legend sits outside the axes, so it never hides data
+    (a figure legend when the view makes its own figure).
 
     Parameters
     ----------
@@ -154,12 +155,13 @@ def plot_wafer_map(design: Design, defects: DefectMap, ax: Axes | None = None, *
     >>> from yieldkit.design import load_design
     >>> design = load_design("small")
     >>> fig = plot_wafer_map(design, DefectMap(design.rows, design.cols, [2100, 2200]), mapped_out=[2300])
-    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2]
+    >>> [t.get_text() for t in fig.legends[0].get_texts()][:2]
     ['dead at fab-out (2)', 'mapped out in burn-in (1)']
     """
     if origin not in ("upper", "lower"):
         raise ValueError(f"origin must be 'upper' or 'lower', got {origin!r}")
-    fig, ax = axes_or_new(ax, (7.5, 6.0))
+    own_figure = ax is None
+    fig, ax = axes_or_new(ax, (8.0, 6.0))
     sign = 1.0 if origin == "upper" else -1.0
     spares = spare_sites_in_use(repair_map) if repair_map is not None else None
     mapped = np.unique(np.asarray(mapped_out, np.int64)) if mapped_out is not None else np.zeros(0, np.int64)
@@ -188,7 +190,7 @@ def plot_wafer_map(design: Design, defects: DefectMap, ax: Axes | None = None, *
 
     for code, sites in ((DEAD, defects.dead_sites), (MAPPED_OUT, mapped[state.reshape(-1)[mapped] == MAPPED_OUT])):
         sites = in_region(sites)
-        if 0 < sites.size <= ring_max and factor > 1:
+        if 0 < sites.size <= ring_max and (factor > 1 or not zoomed):
             x, y = site_xy_mm(design, sites, sign)
             ax.scatter(x, y, s=28, facecolors="none", edgecolors=CATEGORY_COLOURS[code], lw=0.7, zorder=4)
     if defects.dead_links.size:
@@ -213,6 +215,7 @@ def plot_wafer_map(design: Design, defects: DefectMap, ax: Axes | None = None, *
         lim = design.wafer_diameter_mm / 2 * 1.02
         ax.set(xlim=(-lim, lim), ylim=(-lim, lim))
     ax.set_aspect("equal")
+    ax.set_anchor("W")  # with a centred anchor, constrained layout can push the y label off the figure
     where = f", rows {r0}-{r1 - 1}, cols {c0}-{c1 - 1}" if zoomed else ""
     ax.set(xlabel="x [mm]", ylabel="y [mm]",
            title=title if title is not None else f"{design.name}{where}: {defects.n_dead_sites:,} dead at fab-out, "
@@ -222,6 +225,5 @@ def plot_wafer_map(design: Design, defects: DefectMap, ax: Axes | None = None, *
         handles = legend_handles(counts, defects.n_dead_links)
         if factor > 1:
             handles.append(Line2D([], [], ls="none", label=f"1 pixel = {factor} x {factor} sites\n(most severe shown)"))
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8,
-                  frameon=False)
+        legend_outside(fig, ax, handles, own_figure)
     return fig
