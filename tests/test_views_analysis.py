@@ -172,3 +172,16 @@ def test_waterfall_balances():
     counts = pd.DataFrame({"dead_at_fab_out": [300, 100], "mapped_out": [25, 5], "logical_cores": [np.nan, np.nan]})
     mean = views.lot_waterfall(design, counts)
     assert mean.loc[mean["step"] == "dead at fab-out", "cores"].item() == -200
+
+
+def test_signatures_at_wafer_scale():
+    """The same rule on a 10^6-site wse map: a ring of dead cores at the edge, a scratch, random defects."""
+    wse = load_design("wse")
+    rng = np.random.default_rng(7)
+    sites, radius, _ = _site_geometry(wse)
+    ring = rng.choice(sites[radius > np.quantile(radius, 0.95)], 150, replace=False)
+    background = rng.choice(sites, 150, replace=False)
+    assert views.classify_signature(wse, np.concatenate([ring, background]))["signature"] == "edge_ring"
+    scratch = [(400 + i) * wse.cols + 300 + i // 2 for i in range(60)]
+    assert views.classify_signature(wse, np.concatenate([scratch, background]))["signature"] == "line"
+    assert views.classify_signature(wse, background)["signature"] == "random"

@@ -122,3 +122,6 @@ def test_burn_in_site_counts(lot_db):
     frame = analysis.burn_in_site_counts(lot_db)
     assert frame.values.tolist() == [[1, 2, 1, 2], [3, 4, 1, 1], [7, 7, 1, 1]]
     assert analysis.burn_in_site_counts(lot_db, lot="LB").empty
+    freq = views.frequency_from_counts(SMALL, frame, n_wafers=3)
+    assert freq[1, 2] == pytest.approx(1 / 3) and np.nansum(freq) == pytest.approx(1.0)
+    assert views.plot_stacked_map(SMALL, freq, 3).axes

@@ -3,7 +3,9 @@
 Spatial signatures that no single wafer shows (an edge ring, a hot reticle
 field, a repeated scratch) stand out when the dead-core maps of a lot are
 stacked. Input: the dead sites of each wafer (``db.analysis.wafer_maps``,
-column ``dead_sites``, or ``mapped_out`` for burn-in failures).
+column ``dead_sites``, or ``mapped_out`` for burn-in failures) through
+:func:`stack_frequency`, or the per-core counts of burn-in failures
+(``db.analysis.burn_in_site_counts``) through :func:`frequency_from_counts`.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from yieldkit.design import Design
 from yieldkit.views._common import axes_or_new, draw_wafer_outline, mean_pool, pool_factor
 
-__all__ = ["stack_frequency", "plot_stacked_map"]
+__all__ = ["stack_frequency", "frequency_from_counts", "plot_stacked_map"]
 
 
 def stack_frequency(design: Design, site_lists: Iterable[Iterable[int]]) -> tuple[np.ndarray, int]:
@@ -50,6 +53,36 @@ def stack_frequency(design: Design, site_lists: Iterable[Iterable[int]]) -> tupl
         n += 1
     freq = counts.reshape(design.rows, design.cols) / max(n, 1)
     return np.where(design.site_exists, freq, np.nan), n
+
+
+def frequency_from_counts(design: Design, counts: pd.DataFrame, n_wafers: int) -> np.ndarray:
+    """Stacked-map frequencies from per-core wafer counts (``db.analysis.burn_in_site_counts``).
+
+    Parameters
+    ----------
+    counts : DataFrame
+        ``core_row``, ``core_col``, ``wafers`` (wafers with a burn-in failure on that core).
+    n_wafers : int
+        Wafers in the lot (those with no failure included).
+
+    Returns
+    -------
+    ndarray
+        (rows, cols) share of wafers [-], NaN outside the usable circle.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> counts = pd.DataFrame({"core_row": [0], "core_col": [3], "wafers": [2]})
+    >>> float(frequency_from_counts(load_design("small"), counts, 4)[0, 3])
+    0.5
+    """
+    if n_wafers < 1:
+        raise ValueError(f"n_wafers must be >= 1, got {n_wafers}")
+    freq = np.zeros((design.rows, design.cols))
+    freq[counts["core_row"].to_numpy(np.int64), counts["core_col"].to_numpy(np.int64)] = (
+        counts["wafers"].to_numpy(float) / n_wafers)
+    return np.where(design.site_exists, freq, np.nan)
 
 
 def plot_stacked_map(design: Design, frequency: np.ndarray, n_wafers: int, ax: Axes | None = None, *,
