@@ -153,13 +153,15 @@ def build_views_report(path: Path) -> Path:
     pareto["share"] = pareto["count"] / pareto["count"].sum()
     pareto["cumulative_share"] = pareto["share"].cumsum()
     report.figure(views.plot_pareto(pareto), "Pareto")
-    hours = np.arange(48)
-    per_hour = pd.concat([pd.DataFrame({"bin": hours, "bin_start_h": hours, "bin_end_h": hours + 1,
-                                        "fault_class": cls, "failures": rng.poisson(scale * (hours + 0.5) ** -0.6)})
-                          for cls, scale in (("sram", 40), ("marginal_core", 20), ("thermal", 3))])
     times = 30 * rng.weibull(0.6, 60)
     fit = WeibullFitter().fit(np.minimum(times, 48.0), times < 48.0)
-    report.figure(views.plot_failures_per_hour(per_hour, fits={"sram": fit}, units_at_risk=1500), "Per hour")
+    hours = np.arange(48)
+    sram = rng.poisson(25 * fit.hazard(hours + 0.5))  # 25 units at risk, the fit's hazard
+    per_hour = pd.concat([pd.DataFrame({"bin": hours, "bin_start_h": hours, "bin_end_h": hours + 1,
+                                        "fault_class": cls, "failures": counts})
+                          for cls, counts in (("sram", sram), ("marginal_core", rng.poisson(8 * (hours + 0.5) ** -0.6)),
+                                              ("thermal", rng.poisson(0.3, 48)))])
+    report.figure(views.plot_failures_per_hour(per_hour, fits={"sram": fit}, units_at_risk=25), "Per hour")
     report.figure(views.plot_weibull_probability(fit), "Weibull")
     report.heading("Commonality and control chart")
     ranking = views.commonality(runs)

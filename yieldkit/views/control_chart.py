@@ -159,6 +159,9 @@ def plot_control_chart(chart: pd.DataFrame, ax: Axes | None = None, *, label: st
             rules = ",".join(str(k) for k in range(1, 5) if row[f"rule{k}"])
             ax.annotate(rules, (xi, row["value"]), textcoords="offset points", xytext=(0, 6), ha="center",
                         fontsize=7, color="#c0392b")
+    if len(chart):
+        top = float(np.nanmax(np.concatenate([chart["ucl"].to_numpy(float), chart["value"].to_numpy(float)])))
+        ax.set_ylim(0, top * 1.12)  # headroom for the rule numbers
     names = [str(v) for v in chart[label]] if label in chart else [str(i) for i in x]
     step = max(1, len(x) // 25)
     ax.set_xticks(x[::step], names[::step], rotation=45, ha="right", fontsize=7)
