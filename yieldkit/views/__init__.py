@@ -21,6 +21,22 @@ module                       view
 ``control_chart``            p- / u-chart by lot or week, Western Electric rules
 ``yield_curves``             full-fabric yield against defect density
 ===========================  ====================================================
+
+A lot report (what a ``yieldkit report --lot`` command or a notebook does)::
+
+    design = load_design(name)                      # the wafers' design
+    maps = db.analysis.wafer_maps(engine, lot=lot)  # dead_sites, mapped_out, lost per wafer
+    classified = classify_wafers(design, maps)
+    report.figure(plot_wafer_gallery(design, maps.assign(label=classified["signature"])), ...)
+    report.figure(plot_stacked_map(design, *stack_frequency(design, maps["dead_sites"])), ...)
+    report.table(lot_signature_summary(classified))
+    report.figure(plot_waterfall(lot_waterfall(design, db.analysis.waterfall_counts(engine, lot=lot))), ...)
+    report.figure(plot_pareto(db.queries.pareto(engine, lot=lot)), ...)
+    report.figure(plot_failures_per_hour(db.queries.failures_per_hour(engine, by_class=True, lot=lot)), ...)
+    runs = db.analysis.run_failures(engine, cores_per_wafer=design.logical_cores)
+    report.figure(plot_commonality(commonality(runs, exposure="core_hours"), runs, exposure="core_hours"), ...)
+    by_lot = db.analysis.failure_rate_by_period(engine, cores_per_wafer=design.logical_cores)
+    report.figure(plot_control_chart(p_chart(by_lot)), ...)
 """
 
 from __future__ import annotations
