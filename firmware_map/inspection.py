@@ -22,10 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design
 from yieldkit.errors import InputError
-from yieldkit.redundancy import plan_repair
+from yieldkit.repair import nominal_map as design_nominal_map
 
 from firmware_map.image import FabricImage
 from firmware_map.router import PLANES
@@ -67,6 +66,8 @@ def nominal_map(image: FabricImage, design: Design | None = None) -> np.ndarray:
     >>> from firmware_map.image import build_image, parse_image
     >>> from yieldkit.design import load_design
     >>> small = load_design("small")
+    >>> from yieldkit.defect_map import DefectMap
+    >>> from yieldkit.redundancy import plan_repair
     >>> image = parse_image(build_image(plan_repair(small, DefectMap.empty(small))))
     >>> bool((nominal_map(image) == image.repair_map.physical_of_logical).all())
     True
@@ -76,7 +77,7 @@ def nominal_map(image: FabricImage, design: Design | None = None) -> np.ndarray:
     rm = image.repair_map
     if design is None:
         design = preset_for(rm.design, image.design_fingerprint) or _bare_design(image)
-    return plan_repair(design, DefectMap.empty(design)).physical_of_logical
+    return design_nominal_map(design)
 
 
 def site_classes(image: FabricImage, design: Design | None = None) -> np.ndarray:
@@ -129,6 +130,7 @@ def inspect_image(image: FabricImage, design: Design | None = None) -> ImageInsp
     --------
     >>> from firmware_map.image import build_image, parse_image
     >>> from yieldkit.design import load_design
+    >>> from yieldkit.defect_map import DefectMap
     >>> from yieldkit.redundancy import plan_repair
     >>> small = load_design("small")
     >>> image = parse_image(build_image(plan_repair(small, DefectMap.empty(small)), wafer_id="W1"))

@@ -10,7 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from yieldkit import plots, views
 from yieldkit.defect_map import DefectMap
 from yieldkit.design import load_design
-from yieldkit.repair import repair_wafer
+from yieldkit.repair import repair_wafer, spare_sites_in_use
 from yieldkit.reliability import WeibullFitter
 from yieldkit.views.wafer_map import DEAD, MAPPED_OUT, SPARE_IN_USE
 
@@ -34,8 +34,9 @@ def _legend_outside(fig, ax) -> bool:
 def test_wafer_map_categories_and_legend_outside():
     defects = DefectMap(SMALL.rows, SMALL.cols, [SMALL.cols * 10 + 5], dead_links=[2 * (SMALL.cols * 20 + 7)])
     repair = repair_wafer(SMALL, defects).repair_map
-    spares = views.spare_sites_in_use(repair)
-    assert spares.size > 0 and np.all(spares // SMALL.cols == 10)  # the shifted row uses a spare
+    spares = spare_sites_in_use(SMALL, repair)
+    # one spare in the row of the dead core, one in the row whose dead link is mapped out at its cheaper end
+    assert (spares // SMALL.cols).tolist() == [10, 20]
     cats = views.site_categories(SMALL, defects, mapped_out=[5], spares_in_use=spares)
     assert cats.flat[SMALL.cols * 10 + 5] == DEAD and cats.flat[5] == MAPPED_OUT
     assert (cats.reshape(-1)[spares] == SPARE_IN_USE).all()

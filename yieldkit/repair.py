@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design
 from yieldkit.redundancy import parse_scheme_params, plan_repair
 from yieldkit.repair_map import RepairMap
 from yieldkit.verify import Violation, max_detour, verify_repair_map
 
-__all__ = ["RepairReport", "repair_wafer", "with_scheme"]
+__all__ = ["RepairReport", "nominal_map", "repair_wafer", "spare_sites_in_use", "with_scheme"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,3 +108,45 @@ def repair_wafer(design: Design, defects: DefectMap, allow_degraded: bool = True
     repair_map = plan_repair(design, defects, allow_degraded=allow_degraded)
     violations = verify_repair_map(repair_map, design) if repair_map.physical_of_logical.size else []
     return RepairReport(repair_map, violations)
+
+
+#: design fingerprint -> its nominal map (read-only); a design's defect-free repair never changes.
+_NOMINAL: dict[str, np.ndarray] = {}
+
+
+def nominal_map(design: Design) -> np.ndarray:
+    """The scheme's defect-free map of ``design``: int64 (logical_rows, logical_cols) flat physical sites.
+
+    The sites a wafer without defects uses; a site outside this footprint that
+    serves a logical core is a spare taken into use. Cached per design
+    fingerprint (the array is read-only).
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> nominal_map(load_design("small")).shape
+    (64, 64)
+    """
+    key = design.fingerprint
+    if key not in _NOMINAL:
+        nominal = plan_repair(design, DefectMap.empty(design)).physical_of_logical.copy()
+        nominal.flags.writeable = False
+        _NOMINAL[key] = nominal
+    return _NOMINAL[key]
+
+
+def spare_sites_in_use(design: Design, repair_map: RepairMap) -> np.ndarray:
+    """Sorted flat physical sites that serve a logical core outside the nominal footprint (spares in use).
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> small = load_design("small")
+    >>> spare_sites_in_use(small, repair_wafer(small, DefectMap.empty(small)).repair_map).size
+    0
+    >>> one_dead = DefectMap(small.rows, small.cols, [10 * small.cols + 5])
+    >>> spare_sites_in_use(small, repair_wafer(small, one_dead).repair_map).size
+    1
+    """
+    in_use = repair_map.physical_of_logical.ravel()
+    return np.setdiff1d(in_use, nominal_map(design).ravel())

@@ -49,7 +49,7 @@ import numpy as np
 from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design
 from yieldkit.errors import InputError
-from yieldkit.repair import repair_wafer
+from yieldkit.repair import nominal_map
 from yieldkit.repair_map import RepairMap
 
 __all__ = ["BIN_DEFINITIONS", "NOTCH_DEGREES", "BinDefinition", "SiteMap", "SiteState", "die_map", "drawn_grid",
@@ -218,15 +218,9 @@ def states_from_arrays(site_exists: np.ndarray, dead_sites: np.ndarray, in_use_s
     return flat.reshape(exists.shape)
 
 
-_NOMINAL: dict[str, np.ndarray] = {}
-
-
 def nominal_sites(design: Design) -> np.ndarray:
-    """Flat indices of the nominal footprint: the repair of a defect-free wafer (cached per design)."""
-    key = design.fingerprint
-    if key not in _NOMINAL:
-        _NOMINAL[key] = repair_wafer(design, DefectMap.empty(design)).repair_map.physical_of_logical.ravel().copy()
-    return _NOMINAL[key]
+    """Flat indices of the nominal footprint: the repair of a defect-free wafer (:func:`yieldkit.repair.nominal_map`)."""
+    return nominal_map(design).ravel()
 
 
 def site_states(design: Design, repair_map: RepairMap, *, wafer_id: str = "", lot_id: str = "") -> SiteMap:

@@ -54,7 +54,7 @@ from yieldkit.views.signatures import (
     zone_statistics,
 )
 from yieldkit.views.stacked_map import frequency_from_counts, plot_stacked_map, stack_frequency
-from yieldkit.views.wafer_map import plot_wafer_map, site_categories, spare_sites_in_use
+from yieldkit.views.wafer_map import plot_wafer_map, site_categories
 from yieldkit.views.waterfall import lot_waterfall, plot_waterfall, waterfall_steps
 from yieldkit.views.weibull import plot_weibull_probability, weibull_bounds
 from yieldkit.views.yield_curves import plot_yield_curves, spares_label
@@ -64,6 +64,6 @@ __all__ = [
     "lot_waterfall", "p_chart", "plot_commonality", "plot_control_chart", "plot_failures_per_hour",
     "plot_pareto", "plot_stacked_map", "plot_wafer_gallery", "plot_wafer_map", "plot_waterfall",
     "plot_weibull_probability", "plot_yield_curves", "signature_features", "site_categories",
-    "spare_sites_in_use", "spares_label", "stack_frequency", "u_chart", "waterfall_steps", "weibull_bounds",
+    "spares_label", "stack_frequency", "u_chart", "waterfall_steps", "weibull_bounds",
     "western_electric", "zone_statistics",
 ]

@@ -23,11 +23,12 @@ from matplotlib.patches import Patch
 
 from yieldkit.defect_map import DefectMap, link_endpoints
 from yieldkit.design import Design
+from yieldkit.repair import spare_sites_in_use
 from yieldkit.repair_map import RepairMap
 from yieldkit.views._common import axes_or_new, draw_wafer_outline, legend_outside, max_pool, pool_factor, site_xy_mm
 
 __all__ = ["ABSENT", "ALIVE", "SPARE_IN_USE", "MAPPED_OUT", "DEAD", "CATEGORY_NAMES", "CATEGORY_COLOURS",
-           "site_categories", "spare_sites_in_use", "legend_handles", "plot_wafer_map"]
+           "site_categories", "legend_handles", "plot_wafer_map"]
 
 #: Site categories, in increasing order of importance (pooling keeps the largest code of a block).
 ABSENT, ALIVE, SPARE_IN_USE, MAPPED_OUT, DEAD = 0, 1, 2, 3, 4
@@ -36,35 +37,6 @@ CATEGORY_NAMES = ("outside the usable circle", "alive", "spare in use (row shift
 CATEGORY_COLOURS = ("#ffffff", "#d5e8d4", "#3b7dd8", "#f39c12", "#c0392b")
 LINK_COLOUR = "#4a235a"
 _CMAP = ListedColormap(CATEGORY_COLOURS)
-
-
-def spare_sites_in_use(repair_map: RepairMap) -> np.ndarray:
-    """Flat physical sites that serve a logical core displaced by the repair (spares taken into use).
-
-    A logical row starts at the site of its core ``(i, 0)`` or at the first
-    dead site left of it in that physical row; core ``(i, j)`` is in place when
-    it sits ``j`` columns after that start, else its site is a spare in use
-    (the rule of :mod:`firmware_map.inspection`).
-
-    Examples
-    --------
-    >>> from yieldkit.design import load_design
-    >>> from yieldkit.repair import repair_wafer
-    >>> design = load_design("small")
-    >>> dead = DefectMap.empty(design)
-    >>> spare_sites_in_use(repair_wafer(design, dead).repair_map).size
-    0
-    """
-    p = repair_map.physical_of_logical
-    cols = repair_map.physical_cols
-    r0, c0 = np.divmod(p[:, 0], cols)
-    first_dead = np.full(int(r0.max()) + 1, cols, dtype=np.int64)
-    dr, dc = np.divmod(repair_map.defects.dead_sites, cols)
-    keep = dr < first_dead.size
-    np.minimum.at(first_dead, dr[keep], dc[keep])
-    start = r0 * cols + np.minimum(c0, first_dead[r0])
-    shifted = p != start[:, None] + np.arange(p.shape[1], dtype=p.dtype)
-    return np.unique(p[shifted])
 
 
 def site_categories(design: Design, defects: DefectMap, mapped_out: Sequence[int] | np.ndarray | None = None,
@@ -163,7 +135,7 @@ def plot_wafer_map(design: Design, defects: DefectMap, ax: Axes | None = None, *
     own_figure = ax is None
     fig, ax = axes_or_new(ax, (8.0, 6.0))
     sign = 1.0 if origin == "upper" else -1.0
-    spares = spare_sites_in_use(repair_map) if repair_map is not None else None
+    spares = spare_sites_in_use(design, repair_map) if repair_map is not None else None
     mapped = np.unique(np.asarray(mapped_out, np.int64)) if mapped_out is not None else np.zeros(0, np.int64)
     state = site_categories(design, defects, mapped, spares)
     r0, r1, c0, c1 = region if region is not None else (0, design.rows, 0, design.cols)
