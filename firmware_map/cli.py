@@ -20,7 +20,7 @@ from yieldkit.cli.inputs import INPUT_FILE
 from yieldkit.cli.options import design_option, format_options, output_option, plot_option
 from yieldkit.cli.output import emit, resolve_format
 from yieldkit.errors import Failure, InputError
-from yieldkit.outputs import atomic_path, atomic_write
+from yieldkit.outputs import atomic_path
 
 __all__ = ["firmware"]
 

@@ -46,7 +46,6 @@ from typing import Any
 
 import numpy as np
 
-from yieldkit.defect_map import DefectMap
 from yieldkit.design import Design
 from yieldkit.errors import InputError
 from yieldkit.repair import nominal_map

@@ -37,7 +37,6 @@ from scipy import stats
 
 from yieldkit.errors import InputError
 from yieldkit.reliability.fitters import ParametricFitter
-from yieldkit.reliability.lfp import LFPWeibullFitter
 
 __all__ = [
     "FailureRate",
@@ -290,6 +289,7 @@ def elfr_from_fit(fit: ParametricFitter, field_window_h: float, burn_in_equivale
 
     Examples
     --------
+    >>> from yieldkit.reliability.lfp import LFPWeibullFitter
     >>> fit = LFPWeibullFitter().fit([1.0, 3.0, 10.0, 30.0, 100.0], count=[1] * 4 + [996], event=[1] * 4 + [0],
     ...                              ci_method="fisher")
     >>> r = elfr_from_fit(fit, field_window_h=1000.0)
