@@ -10,7 +10,6 @@ from click.testing import CliRunner
 
 from yieldkit.cli import cli
 from yieldkit.defect_map import DefectMap
-from yieldkit.design import load_design
 from yieldkit.formats.io import read_defects, read_map
 from yieldkit.model_file import file_sha256, load_model
 
@@ -255,3 +254,13 @@ def test_plan_writes_the_die_level_g85_map(tmp_path: Path) -> None:
     assert m.pitch_x_mm == pytest.approx(10.0) and m.counts()["dead"] > 0 and m.counts()["good"] > 0
     bad = run("plan", "--design", "small", "--d0", "0.2", "--die-map", tmp_path / "no" / "dies.xml")
     assert bad.exit_code == 2 and "--die-map" in error_line(bad)
+
+
+def test_import_into_an_existing_folder_and_bad_outputs_before_reading(lot: Path, tmp_path: Path) -> None:
+    (tmp_path / "maps").mkdir()
+    assert run("defects", "import", lot, "--design", "small", "-o", tmp_path / "maps", "--csv").exit_code == 0
+    assert len(files(tmp_path / "maps")) == 12
+    for output in (tmp_path / "no" / "{wafer}.json", tmp_path / "{wafer}-{x}.json", tmp_path / "no" / "w.json"):
+        result = run("defects", "import", lot, "--design", "small", "-o", output)
+        assert result.exit_code == 2 and "--output" in error_line(result)
+    assert files(tmp_path) == {"maps"}
