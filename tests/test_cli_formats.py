@@ -264,3 +264,11 @@ def test_import_into_an_existing_folder_and_bad_outputs_before_reading(lot: Path
         result = run("defects", "import", lot, "--design", "small", "-o", output)
         assert result.exit_code == 2 and "--output" in error_line(result)
     assert files(tmp_path) == {"maps"}
+
+
+def test_calibrate_refuses_a_wafer_given_twice(lot: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.klarf"
+    copy.write_bytes(lot.read_bytes())
+    result = run("calibrate", "--design", "small", lot, copy, "-o", tmp_path / "m.toml")
+    assert result.exit_code == 2 and "copy.klarf: lot 'L1' wafer 'W01' is also in" in error_line(result)
+    assert files(tmp_path) == {"copy.klarf"}

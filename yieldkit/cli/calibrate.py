@@ -74,6 +74,14 @@ def calibrate(design_name: str, defect_files: tuple[str, ...], output: str, quad
 
     design = load_design(design_name)
     inspected = [read_defects(path) for path in defect_files]
+    seen: dict[tuple[str, str], str] = {}
+    for path, part in zip(defect_files, inspected):
+        for wafer in part.wafers:
+            key = (wafer.lot_id, wafer.wafer_id)
+            if key in seen:
+                lot = f"lot {wafer.lot_id!r} " if wafer.lot_id else ""
+                raise InputError(f"{path}: {lot}wafer {wafer.wafer_id!r} is also in {seen[key]}: give each wafer once")
+            seen[key] = path
     if sum(d.n_wafers for d in inspected) == 0:
         raise InputError(f"{', '.join(defect_files)}: no wafer to calibrate on")
     cal = run_calibration(design, inspected, quadrat=quadrat, mixing=mixing, max_size_um=max_size_um)
