@@ -240,28 +240,13 @@ def wafer_outputs(output: str, wafers: list[tuple[str, str]], suffix: str = ".js
     return paths
 
 
-def _precheck_output(output: str, suffix: str = ".json") -> None:
-    """Refuse an ``-o`` of :func:`wafer_outputs` that cannot be written, before the input is read."""
-    if "{wafer}" in output:
-        try:
-            example = output.format(wafer="W", lot="L")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise InputError(f"{output}: a pattern may hold only {{wafer}} and {{lot}} ({exc})",
-                             parameter="--output") from None
-        check_output(example, "--output")
-    elif output.lower().endswith(suffix):
-        check_output(output, "--output")
-    else:
-        check_output_folder(output, "--output")
-
-
 @defects.command("import")
 @click.argument("inspection_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE")
 @design_option()
 @click.option("--wafer", "wafer_id", default=None, metavar="ID", help="Import only this wafer of the file.")
-@click.option("-o", "--output", "output", required=True, metavar="FILE|DIR|PATTERN",
-              help="Defect map JSON to write: FILE.json (one wafer), a folder (DIR/WAFER.json per wafer, created) "
-                   "or a pattern with {wafer} (and {lot}), e.g. 'maps/{lot}-{wafer}.json'.")
+@output_option("Defect map JSON to write: FILE.json (one wafer), a folder (DIR/WAFER.json per wafer, created) "
+               "or a pattern with {wafer} (and {lot}), e.g. 'maps/{lot}-{wafer}.json'.", required=True,
+               per_wafer=".json")
 @click.option("--defect-list", "defect_list", default=None, metavar="FILE",
               help="Also write the imported defects (positions, sizes, classes) as a list (.csv or .parquet), "
                    "for 'calibrate'.")
@@ -285,7 +270,6 @@ def import_(inspection_file: str, design_name: str, wafer_id: str | None, output
     from yieldkit.formats.defect_list import write_defect_list
     from yieldkit.formats.io import read_defects
 
-    _precheck_output(output)
     if defect_list is not None:
         check_output(defect_list, "--defect-list", suffixes=(".csv", ".parquet", ".pq"))
     design = load_design(design_name)

@@ -28,7 +28,7 @@ from yieldkit.outputs import check_output_path
 __all__ = [
     "design_option", "defect_model_options", "wafers_option", "seed_option", "workers_option", "scheduler_option",
     "confidence_option", "quiet_option", "format_options", "output_option", "plot_option", "check_output",
-    "check_output_folder",
+    "check_output_folder", "check_wafer_output",
     "given", "given_model_options", "model_provenance",
 ]
 
@@ -263,8 +263,8 @@ def format_options(func: F) -> F:
 
 
 def output_option(help: str, *, required: bool = False, stdout: bool = False,  # noqa: A002
-                  suffixes: tuple[str, ...] = (), folder: bool = False, default: str | None = None
-                  ) -> Callable[[F], F]:
+                  suffixes: tuple[str, ...] = (), folder: bool = False, default: str | None = None,
+                  per_wafer: str | None = None) -> Callable[[F], F]:
     """``-o/--output FILE`` (``--out`` is a hidden alias), checked before the command runs.
 
     Parameters
@@ -281,11 +281,15 @@ def output_option(help: str, *, required: bool = False, stdout: bool = False,  #
         The output is a folder (created if needed) rather than a file.
     default : str, optional
         Used when the option is not given.
+    per_wafer : str, optional
+        One file per wafer, of this suffix (``".json"``): ``-o`` is a file of
+        that suffix, a folder or a pattern with ``{wafer}``
+        (:func:`check_wafer_output`).
 
     The command receives ``output`` (a ``str`` or None).
     """
 
-    metavar = "DIR" if folder else "FILE"
+    metavar = "FILE|DIR|PATTERN" if per_wafer else "DIR" if folder else "FILE"
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
@@ -297,7 +301,9 @@ def output_option(help: str, *, required: bool = False, stdout: bool = False,  #
             if output is None and required:
                 raise click.MissingParameter(ctx=click.get_current_context(), param_type="option",
                                              param_hint="'-o' / '--output'")
-            if folder and output is not None:
+            if per_wafer and output is not None:
+                check_wafer_output(output, "--output", per_wafer)
+            elif folder and output is not None:
                 check_output_folder(output, "--output")
             elif output is not None:
                 check_output(output, "--output", stdout=stdout, suffixes=suffixes)
@@ -347,6 +353,33 @@ def check_output(path: str, option: str, *, stdout: bool = False, suffixes: tupl
     if suffixes and Path(path).suffix.lower() not in suffixes:
         raise InputError(f"{path}: extension must be one of {', '.join(suffixes)}", parameter=option)
     check_output_path(path, option)
+
+
+def check_wafer_output(path: str, option: str, suffix: str = ".json") -> None:
+    """Refuse an output of one file per wafer that cannot be written, before any work.
+
+    ``path`` is a pattern holding ``{wafer}`` (and optionally ``{lot}``), a
+    file ending in ``suffix`` (one wafer), or else a folder (created when
+    the files are written).
+
+    Examples
+    --------
+    >>> check_wafer_output("maps/{wafer}-{x}.json", "--output")
+    Traceback (most recent call last):
+    ...
+    yieldkit.errors.InputError: --output: maps/{wafer}-{x}.json: a pattern may hold only {wafer} and {lot} ('x')
+    """
+    if "{wafer}" in path:
+        try:
+            example = path.format(wafer="W", lot="L")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise InputError(f"{path}: a pattern may hold only {{wafer}} and {{lot}} ({exc})",
+                             parameter=option) from None
+        check_output(example, option)
+    elif path.lower().endswith(suffix):
+        check_output(path, option)
+    else:
+        check_output_folder(path, option)
 
 
 def plot_option(help: str = "Also draw a picture to FILE (.png, .svg, .pdf).") -> Callable[[F], F]:  # noqa: A002
