@@ -28,8 +28,8 @@ from yieldkit.outputs import check_output_path
 __all__ = [
     "design_option", "defect_model_options", "wafers_option", "seed_option", "workers_option", "scheduler_option",
     "confidence_option", "quiet_option", "format_options", "output_option", "plot_option", "check_output",
-    "check_output_folder",
-    "given", "given_model_options",
+    "check_output_folder", "check_wafer_output",
+    "given", "given_model_options", "model_provenance",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,7 +77,7 @@ _D0_HELP = "Killer-defect density D0 over the usable wafer area [cm^-2]."
 
 
 def defect_model_options(*, d0: str = "required", lists: bool = False) -> Callable[[F], F]:
-    """``--d0``, ``--alpha`` and the other defect-model options; the command receives ``model``.
+    """``--model FILE``, ``--d0``, ``--alpha`` and the other defect-model options; the command receives ``model``.
 
     Parameters
     ----------
@@ -89,23 +89,32 @@ def defect_model_options(*, d0: str = "required", lists: bool = False) -> Callab
         is built from their first items.
 
     The command gets one :class:`~yieldkit.defects.DefectModel` argument
-    ``model``. Options that do nothing in context are refused: a radial
+    ``model``. With ``--model FILE`` (a model file of
+    :mod:`yieldkit.model_file`, e.g. written by ``yieldkit calibrate``) the
+    file's model is the base and only the options the user typed override
+    it; ``--d0`` is then not required. Without it, a required ``--d0`` must
+    be given. Options that do nothing in context are refused: a radial
     parameter without ``--spatial radial``, a cluster parameter without
-    ``--spatial thomas``; ``--x0-um`` above ``--max-size-um`` names the
-    one the user typed.
+    ``--spatial thomas`` (the file's spatial model counts); ``--x0-um``
+    above ``--max-size-um`` names the one the user typed. The file's path
+    and SHA-256 are available to the command as :func:`model_provenance`.
     """
     required = d0 == "required"
+    d0_help = _D0_HELP + (" Required unless --model." if required else "")
     if lists:
-        d0_decl = click.option("--d0", "d0_per_cm2", cls=LibraryOption, required=True, metavar="LIST",
-                               type=NumberList(Number(min=0)), help="Comma list of D0 values [cm^-2].")
+        d0_decl = click.option("--d0", "d0_per_cm2", cls=LibraryOption, default=None, metavar="LIST",
+                               type=NumberList(Number(min=0)),
+                               help="Comma list of D0 values [cm^-2]. Required unless --model.")
         alpha_decl = click.option("--alpha", "alpha", cls=LibraryOption, default=None, metavar="LIST",
                                   type=NumberList(Number(min=0, min_open=True), {"poisson": None, "none": None}),
                                   help="Comma list of alphas; 'poisson' for no clustering (the default).")
     else:
-        rate = {"required": True} if required else {"default": float(d0), "show_default": True}
-        d0_decl = click.option("--d0", "d0_per_cm2", cls=LibraryOption, type=Number(min=0), help=_D0_HELP, **rate)
+        rate = {"default": None} if required else {"default": float(d0), "show_default": True}
+        d0_decl = click.option("--d0", "d0_per_cm2", cls=LibraryOption, type=Number(min=0), help=d0_help, **rate)
         alpha_decl = click.option("--alpha", "alpha", cls=LibraryOption, type=Number(min=0, min_open=True),
                                   default=None, help=_ALPHA_HELP)
+    model_decl = click.option("--model", "model_file", type=click.Path(exists=True, dir_okay=False), default=None,
+                              metavar="FILE", help=_MODEL_HELP)
     fields = [click.option(flag, name, cls=LibraryOption, type=kind, default=default, show_default=True, help=text)
               for flag, name, kind, default, text in _MODEL_FIELDS]
 
@@ -114,22 +123,68 @@ def defect_model_options(*, d0: str = "required", lists: bool = False) -> Callab
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             values = {name: kwargs.pop(name) for _, name, *_ in _MODEL_FIELDS}
             d0_value, alpha_value = kwargs.pop("d0_per_cm2"), kwargs.pop("alpha")
+            model_file = kwargs.pop("model_file")
+            base = _model_from_file(model_file) if model_file is not None else None
+            if base is None and d0_value is None:
+                raise click.MissingParameter(ctx=click.get_current_context(), param_type="option",
+                                             param_hint="'--d0' (or --model FILE)")
+            if base is not None:
+                values = {name: (value if given(name) else getattr(base, name)) for name, value in values.items()}
+                defaults = {name: default for _, name, _, default, _ in _MODEL_FIELDS}
+                for name, spatial in _SPATIAL_ONLY.items():  # --spatial typed over the file's: drop its parameters
+                    if values["spatial"] != spatial and not given(name):
+                        values[name] = defaults[name]
             _refuse_idle_options(values)
             if lists:
+                if base is not None:
+                    d0_value = d0_value if given("d0_per_cm2") else [base.d0_per_cm2]
+                    alpha_value = alpha_value if given("alpha") else [base.alpha]
                 alpha_value = [None] if alpha_value is None else alpha_value
                 kwargs["d0_list"], kwargs["alpha_list"] = d0_value, alpha_value
                 d0_value, alpha_value = d0_value[0], alpha_value[0]
+            elif base is not None:
+                d0_value = d0_value if given("d0_per_cm2") else base.d0_per_cm2
+                alpha_value = alpha_value if given("alpha") else base.alpha
             kwargs["model"] = DefectModel(d0_per_cm2=d0_value, alpha=alpha_value, **values)
             return func(*args, **kwargs)
 
-        return _apply(wrapper, [d0_decl, alpha_decl, *fields])  # type: ignore[arg-type]
+        return _apply(wrapper, [model_decl, d0_decl, alpha_decl, *fields])  # type: ignore[arg-type]
 
     return decorate
 
 
+_MODEL_HELP = ("Defect model file (TOML, e.g. from 'yieldkit calibrate'): the base model; the options given "
+               "here override it.")
+_PROVENANCE_KEY = "yieldkit.model_file"
+
+
+def _model_from_file(path: str) -> DefectModel:
+    """The model of ``--model FILE``; its path and SHA-256 are kept on the click context (:func:`model_provenance`)."""
+    from yieldkit.model_file import file_sha256, load_model
+
+    try:
+        model, provenance = load_model(path)
+    except InputError as error:
+        raise error.naming("--model") if not error.parameter else error from None
+    click.get_current_context().meta[_PROVENANCE_KEY] = {
+        "model_file": path, "model_sha256": file_sha256(path), "model_method": provenance.method,
+        "model_date": provenance.date}
+    return model
+
+
+def model_provenance() -> dict[str, Any]:
+    """``model_file``, ``model_sha256``, ``model_method``, ``model_date`` of ``--model FILE``; empty without it.
+
+    For the command's JSON record: where its defect model came from.
+    """
+    ctx = click.get_current_context(silent=True)
+    return dict(ctx.meta.get(_PROVENANCE_KEY, {})) if ctx is not None else {}
+
+
 def given_model_options() -> list[str]:
-    """The defect-model options (``--d0``, ``--alpha``, ``--spatial``, ...) the user typed."""
-    names = [("--d0", "d0_per_cm2"), ("--alpha", "alpha")] + [(flag, name) for flag, name, *_ in _MODEL_FIELDS]
+    """The defect-model options (``--model``, ``--d0``, ``--alpha``, ``--spatial``, ...) the user typed."""
+    names = [("--model", "model_file"), ("--d0", "d0_per_cm2"), ("--alpha", "alpha")]
+    names += [(flag, name) for flag, name, *_ in _MODEL_FIELDS]
     return [flag for flag, name in names if given(name)]
 
 
@@ -208,8 +263,8 @@ def format_options(func: F) -> F:
 
 
 def output_option(help: str, *, required: bool = False, stdout: bool = False,  # noqa: A002
-                  suffixes: tuple[str, ...] = (), folder: bool = False, default: str | None = None
-                  ) -> Callable[[F], F]:
+                  suffixes: tuple[str, ...] = (), folder: bool = False, default: str | None = None,
+                  per_wafer: str | None = None) -> Callable[[F], F]:
     """``-o/--output FILE`` (``--out`` is a hidden alias), checked before the command runs.
 
     Parameters
@@ -226,11 +281,15 @@ def output_option(help: str, *, required: bool = False, stdout: bool = False,  #
         The output is a folder (created if needed) rather than a file.
     default : str, optional
         Used when the option is not given.
+    per_wafer : str, optional
+        One file per wafer, of this suffix (``".json"``): ``-o`` is a file of
+        that suffix, a folder or a pattern with ``{wafer}``
+        (:func:`check_wafer_output`).
 
     The command receives ``output`` (a ``str`` or None).
     """
 
-    metavar = "DIR" if folder else "FILE"
+    metavar = "FILE|DIR|PATTERN" if per_wafer else "DIR" if folder else "FILE"
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
@@ -242,7 +301,9 @@ def output_option(help: str, *, required: bool = False, stdout: bool = False,  #
             if output is None and required:
                 raise click.MissingParameter(ctx=click.get_current_context(), param_type="option",
                                              param_hint="'-o' / '--output'")
-            if folder and output is not None:
+            if per_wafer and output is not None:
+                check_wafer_output(output, "--output", per_wafer)
+            elif folder and output is not None:
                 check_output_folder(output, "--output")
             elif output is not None:
                 check_output(output, "--output", stdout=stdout, suffixes=suffixes)
@@ -292,6 +353,33 @@ def check_output(path: str, option: str, *, stdout: bool = False, suffixes: tupl
     if suffixes and Path(path).suffix.lower() not in suffixes:
         raise InputError(f"{path}: extension must be one of {', '.join(suffixes)}", parameter=option)
     check_output_path(path, option)
+
+
+def check_wafer_output(path: str, option: str, suffix: str = ".json") -> None:
+    """Refuse an output of one file per wafer that cannot be written, before any work.
+
+    ``path`` is a pattern holding ``{wafer}`` (and optionally ``{lot}``), a
+    file ending in ``suffix`` (one wafer), or else a folder (created when
+    the files are written).
+
+    Examples
+    --------
+    >>> check_wafer_output("maps/{wafer}-{x}.json", "--output")
+    Traceback (most recent call last):
+    ...
+    yieldkit.errors.InputError: --output: maps/{wafer}-{x}.json: a pattern may hold only {wafer} and {lot} ('x')
+    """
+    if "{wafer}" in path:
+        try:
+            example = path.format(wafer="W", lot="L")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise InputError(f"{path}: a pattern may hold only {{wafer}} and {{lot}} ({exc})",
+                             parameter=option) from None
+        check_output(example, option)
+    elif path.lower().endswith(suffix):
+        check_output(path, option)
+    else:
+        check_output_folder(path, option)
 
 
 def plot_option(help: str = "Also draw a picture to FILE (.png, .svg, .pdf).") -> Callable[[F], F]:  # noqa: A002

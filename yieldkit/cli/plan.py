@@ -12,6 +12,7 @@ from yieldkit.cli.command import Command
 from yieldkit.cli.options import (
     defect_model_options,
     design_option,
+    check_output,
     format_options,
     quiet_option,
     seed_option,
@@ -81,12 +82,15 @@ def _scheme_names(text: str) -> tuple[str, ...]:
               help="Units a sellable die needs.")
 @click.option("--unit-area-fraction", type=Number(0, 1), default=0.8, show_default=True,
               help="Fraction of the die area in the units [-].")
+@click.option("--die-map", "die_map_path", default=None, metavar="FILE",
+              help="Also write a SEMI G85 map of the conventional dies of one sampled wafer (--seed): good, dead "
+                   "(a defect centre in the die) or absent.")
 @workers_option
 @quiet_option
 @format_options
 def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str, n_wafers: int, seed: int,
-         die_area_mm2: float, die_units: int, die_units_needed: int, unit_area_fraction: float, workers: int,
-         quiet: bool, fmt: str | None) -> None:
+         die_area_mm2: float, die_units: int, die_units_needed: int, unit_area_fraction: float,
+         die_map_path: str | None, workers: int, quiet: bool, fmt: str | None) -> None:
     """Least redundancy per scheme reaching a target yield, and the die comparison.
 
     One row per scheme (kind "scheme"): the least redundancy level whose
@@ -100,7 +104,9 @@ def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str
     cores of the existing sites; units needed of the die's units).
     --table shows the main columns of each kind; --json and --csv keep all.
     --workers N sizes the schemes side by side (one scheme per process; the
-    result does not depend on N).
+    result does not depend on N). --die-map FILE also writes the
+    conventional dies of one wafer (seed --seed, square dies of
+    --die-area-mm2) as a SEMI G85 map.
 
     \b
     Example:
@@ -110,6 +116,8 @@ def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str
         raise InputError(f"{die_units_needed} is more than the {die_units} units of the die (--die-units)",
                          parameter="--die-units-needed")
     names = _scheme_names(schemes)
+    if die_map_path is not None:
+        check_output(die_map_path, "--die-map")
     design = load_design(design_name)
     die = DieProduct(name=f"{die_area_mm2:g} mm^2 die, {die_units_needed} of {die_units} units", die_area_mm2=die_area_mm2,
                      units=die_units, units_needed=die_units_needed, unit_area_fraction=unit_area_fraction)
@@ -122,9 +130,29 @@ def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str
     wafer = {"kind": "comparison", **wafer_row, **enabled_units(design.logical_cores, design.existing_sites)}
     dies = [{"kind": "comparison", **row} for row in die_comparison(model.d0_per_cm2, model.alpha, die,
                                                                     design.wafer_diameter_mm, design.edge_exclusion_mm)]
+    if die_map_path is not None:
+        _write_die_map(die_map_path, design, model, die_area_mm2, seed)
     if resolve_format(fmt) == "table":
         emit(sized, "table", table_columns=SCHEME_COLUMNS)
         click.echo()
         emit([wafer, *dies], "table", table_columns=COMPARISON_COLUMNS)
         return
     emit([*sized, wafer, *dies], fmt)
+
+
+def _write_die_map(path: str, design: Any, model: DefectModel, die_area_mm2: float, seed: int) -> None:
+    """The G85 map of square conventional dies of ``die_area_mm2`` on the wafer of ``seed`` (every defect counts)."""
+    import math
+
+    from yieldkit.cli.defects import sample_inspection
+    from yieldkit.formats.io import write_map
+    from yieldkit.formats.sitemap import die_map
+
+    wafer = sample_inspection(design, model, 1, seed)
+    side = math.sqrt(die_area_mm2)
+    site_map = die_map(side, side, wafer_diameter_mm=design.wafer_diameter_mm,
+                       edge_exclusion_mm=design.edge_exclusion_mm, defect_x_mm=wafer.x_mm, defect_y_mm=wafer.y_mm,
+                       wafer_id=f"seed {seed}", product=f"{die_area_mm2:g} mm^2 die")
+    write_map(site_map, path, "g85")
+    counts = site_map.counts()
+    click.echo(f"die map: {counts['good']} good and {counts['dead']} dead dies of {side:.3g} mm -> {path}", err=True)

@@ -13,6 +13,7 @@ from yieldkit.cli.options import (
     design_option,
     format_options,
     given_model_options,
+    model_provenance,
     output_option,
     seed_option,
 )
@@ -82,7 +83,7 @@ def repair(design_name: str, defects_file: str | None, seed: int | None, model: 
     design = with_scheme(load_design(design_name), scheme, _params(params))
     defects = read_defect_map(defects_file) if defects_file is not None else sample_wafer(design, model, seed)
     report = repair_wafer(design, defects, allow_degraded=allow_degraded)
-    record = report.to_dict()
+    record = {**report.to_dict(), **model_provenance()}
     wrote = report.repair_map.physical_of_logical.size > 0 and (report.repairable or allow_degraded)
     if wrote and not report.violations:
         with atomic_write(output, "wb") as handle:

@@ -10,6 +10,7 @@ from yieldkit.cli.options import (
     defect_model_options,
     design_option,
     format_options,
+    model_provenance,
     quiet_option,
     scheduler_option,
     seed_option,
@@ -51,4 +52,4 @@ def simulate(design_name: str, model: DefectModel, n_wafers: int, seed: int, wor
     with progress_bar(n_wafers, quiet) as progress:
         result = run_simulation(design, model, n_wafers, seed, workers=workers, scheduler=scheduler,
                                 confidence=confidence, progress=progress)
-    emit(result.to_dict(), fmt)
+    emit({**result.to_dict(), **model_provenance()}, fmt)
