@@ -88,6 +88,8 @@ __all__ = [
     "STREAM_VERSION",
     "dead_from_defects",
     "sample_batch",
+    "sample_positions_mm",
+    "sample_sizes_um",
     "sample_defect_map",
     "sample_wafer",
     "wafer_rng",
@@ -403,8 +405,43 @@ def _positions(rng: np.random.Generator, design: Design, model: DefectModel, lam
     return wafer, x, y, counts
 
 
-def _sizes_um(rng: np.random.Generator, model: DefectModel, n: int) -> np.ndarray:
-    """Diameters from ``p(x) = 2 x0^2 / x^3`` truncated to [x0, max]: x = x0 / sqrt(U)."""
+def sample_positions_mm(rng: np.random.Generator, design: Design, model: DefectModel, n: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Positions [mm, wafer centre] of the defects of one wafer over the whole usable circle.
+
+    ``n`` is the wafer's defect count for the uniform and radial models (the
+    radial profile ``1 + beta (r/R)^p``); for the Thomas model it is the
+    number of cluster proposals (about ``D0 A``), and the children of the
+    clusters kept are returned (see the module docstring). Unlike the yield
+    sampler, which only places the defects that can reach a core site, every
+    defect gets a position: this is what an inspection tool sees.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> x, y = sample_positions_mm(np.random.default_rng(1), load_design("small"), DefectModel(0.5), 100)
+    >>> x.size, bool((np.hypot(x, y) <= load_design("small").usable_radius_mm).all())
+    (100, True)
+    """
+    radius = design.usable_radius_mm
+    if model.spatial == "thomas":
+        x, y, _ = _thomas_chunk(rng, model, radius, n)
+        return x, y
+    beta = model.radial_beta if model.spatial == "radial" else 0.0
+    return window_points(rng, n, window_for(design, radius, beta, model.radial_power))
+
+
+def sample_sizes_um(rng: np.random.Generator, model: DefectModel, n: int) -> np.ndarray:
+    """``n`` defect diameters [um] from ``p(x) = 2 x0^2 / x^3`` truncated to [x0, max]: x = x0 / sqrt(U).
+
+    Zeros for point defects (``x0_um = 0``).
+
+    Examples
+    --------
+    >>> sizes = sample_sizes_um(np.random.default_rng(1), DefectModel(0.1, x0_um=0.5), 1000)
+    >>> bool(sizes.min() >= 0.5 and sizes.max() <= 2000.0)
+    True
+    """
     if model.x0_um == 0:
         return np.zeros(n)
     floor = (model.x0_um / model.max_size_um) ** 2
@@ -509,7 +546,7 @@ def _sample(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Ge
         lam = rng.gamma(model.alpha, mean / model.alpha, size=n_wafers)
     wafer, x, y, counts = _positions(rng, design, model, lam)
     n = wafer.size
-    size_um = _sizes_um(rng, model, n)
+    size_um = sample_sizes_um(rng, model, n)
     kills = rng.random(n) < model.kill_probability
     on_link = rng.random(n) < model.link_fraction
 

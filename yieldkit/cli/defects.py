@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 import numpy as np
@@ -34,15 +34,12 @@ from yieldkit.cli.options import (
     wafers_option,
 )
 from yieldkit.cli.output import emit
-from yieldkit.defects import DefectModel, sample_wafer, wafer_rng
-from yieldkit.design import Design, load_design
+from yieldkit.defects import DefectModel, sample_wafer
+from yieldkit.design import load_design
 from yieldkit.errors import InputError
 from yieldkit.outputs import atomic_path, atomic_write
 
-if TYPE_CHECKING:
-    from yieldkit.formats.inspection import InspectionDefects
-
-__all__ = ["defects", "sample_inspection", "wafer_outputs"]
+__all__ = ["defects", "wafer_outputs"]
 
 #: ``-o`` suffixes of ``sample-lot`` that select a defect-list format; anything else is KLARF.
 _LIST_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -102,53 +99,6 @@ def show(design_name: str | None, defect_file: str, plot_path: str | None, fmt: 
             plot_wafer_map(design, defect_map).savefig(tmp, dpi=150)
 
 
-def sample_inspection(design: Design, model: DefectModel, n_wafers: int, seed: int, *, lot_id: str = "",
-                      first_wafer: int = 1) -> "InspectionDefects":
-    """What an inspection tool reports of ``n_wafers`` wafers of ``model``: every defect's position and size.
-
-    Wafer ``i`` (0-based) draws from :func:`~yieldkit.defects.wafer_rng` of
-    ``seed + i``: its count over the whole usable circle (negative binomial
-    with ``alpha``), positions by the spatial model over the whole circle
-    (not only near the core grid, unlike the yield sampler), sizes from the
-    ``x0^2/x^3`` tail (NaN = unknown for point defects, ``x0_um = 0``). Every
-    defect is reported: the kill probability and link fraction are not
-    observable by inspection. Wafer ids are ``W01``, ``W02``, ... from
-    ``first_wafer``.
-
-    Examples
-    --------
-    >>> lot = sample_inspection(load_design("small"), DefectModel(0.5, alpha=2.0), 3, 1, lot_id="L1")
-    >>> lot.wafer_ids, lot.n_defects > 0
-    (['W01', 'W02', 'W03'], True)
-    """
-    from yieldkit.defects import _sizes_um, _thomas_chunk  # the sampler's own laws, not re-derived here
-    from yieldkit.formats.inspection import InspectionDefects, WaferInfo
-    from yieldkit.window import window_for, window_points
-
-    mean = model.checked_mean_defects(design)
-    radius = design.usable_radius_mm
-    beta = model.radial_beta if model.spatial == "radial" else 0.0
-    disk = window_for(design, radius, beta, model.radial_power)  # a window holding the whole circle
-    index, xs, ys, sizes = [], [], [], []
-    for i in range(n_wafers):
-        rng = wafer_rng(seed + i)
-        lam = rng.gamma(model.alpha, mean / model.alpha) if model.alpha is not None and mean > 0 else mean
-        n = int(rng.poisson(lam))
-        if model.spatial == "thomas":
-            x, y, _ = _thomas_chunk(rng, model, radius, n)
-        else:
-            x, y = window_points(rng, n, disk)
-        size = _sizes_um(rng, model, x.size) if model.x0_um > 0 else np.full(x.size, np.nan)
-        index.append(np.full(x.size, i, np.int64))
-        xs.append(x)
-        ys.append(y)
-        sizes.append(size)
-    width = max(2, len(str(first_wafer + n_wafers - 1)))
-    wafers = tuple(WaferInfo(f"W{first_wafer + i:0{width}d}", lot_id) for i in range(n_wafers))
-    return InspectionDefects(wafers, np.concatenate(index), np.concatenate(xs), np.concatenate(ys),
-                             np.concatenate(sizes))
-
-
 @defects.command("sample-lot")
 @design_option()
 @defect_model_options()
@@ -183,6 +133,8 @@ def sample_lot(design_name: str, model: DefectModel, n_wafers: int, seed: int, l
     if '"' in lot_id or "\n" in lot_id:
         raise InputError(f"cannot hold quotes or line breaks, got {lot_id!r}", parameter="--lot")
     design = load_design(design_name)
+    from yieldkit.formats.inspection import sample_inspection
+
     lot = sample_inspection(design, model, n_wafers, seed, lot_id=lot_id)
     kind = _LIST_SUFFIXES.get(Path(output).suffix.lower(), "klarf")
     if kind == "klarf":

@@ -144,7 +144,7 @@ def _write_die_map(path: str, design: Any, model: DefectModel, die_area_mm2: flo
     """The G85 map of square conventional dies of ``die_area_mm2`` on the wafer of ``seed`` (every defect counts)."""
     import math
 
-    from yieldkit.cli.defects import sample_inspection
+    from yieldkit.formats.inspection import sample_inspection
     from yieldkit.formats.io import write_map
     from yieldkit.formats.sitemap import die_map
 

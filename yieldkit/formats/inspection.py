@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 
 from yieldkit.defect_map import DefectMap
-from yieldkit.defects import dead_from_defects
+from yieldkit.defects import DefectModel, dead_from_defects, sample_positions_mm, sample_sizes_um, wafer_rng
 from yieldkit.design import Design
 from yieldkit.errors import InputError
 
-__all__ = ["NOTCH_ROTATIONS", "ImportedWafer", "InspectionDefects", "WaferInfo"]
+__all__ = ["NOTCH_ROTATIONS", "ImportedWafer", "InspectionDefects", "WaferInfo", "sample_inspection"]
 
 #: Rotation (a, b, c, d) taking tool-frame (x, y) to notch-down wafer coordinates
 #: ``(a x + b y, c x + d y)``, by where the tool had the notch (KLARF ``OrientationMarkLocation``).
@@ -332,3 +332,41 @@ class ImportedWafer:
         return (f"ImportedWafer({self.info.wafer_id} on {self.design}: {self.n_defects} defects, "
                 f"{self.defect_map.n_dead_sites} dead sites, {self.defect_map.n_dead_links} dead links, "
                 f"{self.outside.size} outside every site)")
+
+
+def sample_inspection(design: Design, model: DefectModel, n_wafers: int, seed: int, *, lot_id: str = "",
+                      first_wafer: int = 1) -> InspectionDefects:
+    """What an inspection tool reports of ``n_wafers`` wafers of ``model``: every defect's position and size.
+
+    Wafer ``i`` (0-based) draws from :func:`~yieldkit.defects.wafer_rng` of
+    ``seed + i``: its count over the whole usable circle (negative binomial
+    with ``alpha``), positions by the spatial model over the whole circle
+    (not only near the core grid, unlike the yield sampler), sizes from the
+    ``x0^2/x^3`` tail (NaN = unknown for point defects, ``x0_um = 0``). Every
+    defect is reported: the kill probability and link fraction are not
+    observable by inspection. Wafer ids are ``W01``, ``W02``, ... from
+    ``first_wafer``.
+
+    Examples
+    --------
+    >>> from yieldkit.design import load_design
+    >>> lot = sample_inspection(load_design("small"), DefectModel(0.5, alpha=2.0), 3, 1, lot_id="L1")
+    >>> lot.wafer_ids, lot.n_defects > 0
+    (['W01', 'W02', 'W03'], True)
+    """
+    mean = model.checked_mean_defects(design)
+    index, xs, ys, sizes = [], [], [], []
+    for i in range(n_wafers):
+        rng = wafer_rng(seed + i)
+        lam = rng.gamma(model.alpha, mean / model.alpha) if model.alpha is not None and mean > 0 else mean
+        n = int(rng.poisson(lam))
+        x, y = sample_positions_mm(rng, design, model, n)
+        size = sample_sizes_um(rng, model, x.size) if model.x0_um > 0 else np.full(x.size, np.nan)
+        index.append(np.full(x.size, i, np.int64))
+        xs.append(x)
+        ys.append(y)
+        sizes.append(size)
+    width = max(2, len(str(first_wafer + n_wafers - 1)))
+    wafers = tuple(WaferInfo(f"W{first_wafer + i:0{width}d}", lot_id) for i in range(n_wafers))
+    return InspectionDefects(wafers, np.concatenate(index), np.concatenate(xs), np.concatenate(ys),
+                             np.concatenate(sizes))
