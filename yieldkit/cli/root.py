@@ -37,6 +37,7 @@ _BUILTIN = {
     "demo": "yieldkit.cli.demo:demo",
     "repair": "yieldkit.cli.repair:repair",
     "plan": "yieldkit.cli.plan:plan",
+    "reliability": "yieldkit.cli.reliability:reliability",
 }
 
 EXIT_INTERRUPTED = 130
