@@ -136,7 +136,9 @@ def _numbers(frame: pd.DataFrame, column: str, where: str):
     bad = np.isnan(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{where}: column {column!r}, row {i + 1}: {frame[column].iloc[i]!r} is not a number")
+        raw = frame[column].iloc[i]
+        what = "empty or NaN (right-censored units have end_h inf)" if pd.isna(raw) else f"{str(raw)!r} is not a number"
+        raise InputError(f"{where}: column {column!r}, row {i + 1}: {what}")
     return values
 
 
