@@ -50,7 +50,7 @@ PAPERS = {
     "weibull": (lambda f: np.log(-np.log1p(-f)), lambda y: -np.expm1(-np.exp(y)), "ln(-ln(1 - F))"),
     "lognormal": (special.ndtri, special.ndtr, "Phi^-1(F)"),
 }
-_TICKS = [m * 10.0 ** e for e in range(-7, -1) for m in (1, 2, 3, 5, 7)] + [0.1, 0.2, 0.3, 0.5, 0.9, 0.99, 0.999]
+_TICKS = [m * 10.0 ** e for e in range(-7, -1) for m in (1, 1.5, 2, 3, 5, 7)] + [0.1, 0.2, 0.3, 0.5, 0.9, 0.99, 0.999]
 _DECADES = [10.0 ** e for e in range(-7, -1)] + [0.1, 0.5, 0.9, 0.99, 0.999]
 
 
