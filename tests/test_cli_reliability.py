@@ -232,7 +232,10 @@ def test_alt_recovers_the_activation_energy(tmp_path: Path) -> None:
     assert run("reliability", "sample", "--dist", "weibull", "--units", "600", "--beta", "1.5", "--eta-h", "2e5",
                "--hours", "3000", "--stress-temp-c", "125,150,175", "--ea-ev", "0.7", "--seed", "3",
                "-o", str(path)).exit_code == 0
-    done = run("reliability", "alt", str(path), "--stress", "temp_c", "--use-temp-c", "55", "--json")
+    png = tmp_path / "alt.png"
+    done = run("reliability", "alt", str(path), "--stress", "temp_c", "--use-temp-c", "55", "--plot", str(png),
+               "--json")
+    assert png.read_bytes()[:4] == b"\x89PNG"
     assert done.exit_code == 0, done.stderr
     got = json.loads(done.stdout)
     assert got["Ea_lower"] < 0.7 < got["Ea_upper"] and got["beta_lower"] < 1.5 < got["beta_upper"]

@@ -56,7 +56,7 @@ def test_lognormal_fits_go_on_lognormal_paper() -> None:
     line = next(ln for ln in ax.get_lines() if ln.get_linestyle() == "-")
     x, y = line.get_data()
     np.testing.assert_allclose(y, (np.log(x) - fit.mu_) / fit.sigma_, atol=1e-9)  # a straight line on this paper
-    assert "Lognormal" in ax.get_title()
+    assert "Lognormal" in ax.get_title(loc="left")
 
 
 def test_the_plot_has_points_line_bounds_and_the_legend_outside(weibull_fit: WeibullFitter, tmp_path: Path) -> None:
@@ -105,3 +105,19 @@ def test_bounds_are_ordered_and_inside_zero_one(weibull_fit: WeibullFitter) -> N
     assert ((0 < lo) & (lo < f) & (f < hi) & (hi < 1)).all()
     f95, lo95, hi95 = confidence_band(weibull_fit, t)
     assert (lo95 < lo).all() and (hi < hi95).all()
+
+
+def test_an_alt_fit_has_one_line_per_stress_level_at_that_level() -> None:
+    from yieldkit.reliability import BOLTZMANN_EV_PER_K, KELVIN_OFFSET, ALTFitter
+
+    rng = np.random.default_rng(1)
+    temp = np.repeat([125.0, 150.0, 175.0], 40)
+    t = np.exp(-20.0 + 1.0 / (BOLTZMANN_EV_PER_K * (temp + KELVIN_OFFSET))) * rng.weibull(1.5, temp.size)
+    alt = ALTFitter("weibull", "arrhenius").fit(np.minimum(t, 2000.0), t < 2000.0, temp_c=temp)
+    ax = plot_probability(alt).axes[0]
+    lines = [ln for ln in ax.get_lines() if ln.get_linestyle() == "-"]
+    assert len(lines) == 3 and len(ax.collections) == 3
+    x, y = lines[2].get_data()
+    np.testing.assert_allclose(-np.expm1(-np.exp(y)), alt.cdf_at(x, temp_c=175.0), rtol=1e-9)
+    f, lo, hi = confidence_band(alt, [100.0], conditions={"temp_c": 175.0})
+    assert lo[0] < f[0] < hi[0]

@@ -428,9 +428,12 @@ def _stress_list(ctx: click.Context, param: click.Parameter, value: str) -> list
               default=0.1, show_default=True, help="Fraction failing of the life predicted at use [-] (0.1: B10).")
 @click.option("--ci", type=click.Choice(list(_CI)), default=None, help="Intervals: lr or fisher (default fisher).")
 @_confidence()
+@plot_option("Also draw the probability plot of every stress level (data points, the fitted line at that level, "
+             "pointwise delta-method bounds) to FILE (.png, .svg, .pdf).")
 @format_options
 def alt(file: str, stress: list[str], dist: str, life_stress: str | None, use_temp_c: float,
-        use_voltage_v: float | None, q: float, ci: str | None, confidence: float, fmt: str | None) -> None:
+        use_voltage_v: float | None, q: float, ci: str | None, confidence: float, plot_path: str | None,
+        fmt: str | None) -> None:
     """Accelerated life test: fit life at several stress levels and extrapolate to use conditions.
 
     FILE has the columns of 'reliability fit' plus the stress columns (one
@@ -441,7 +444,7 @@ def alt(file: str, stress: list[str], dist: str, life_stress: str | None, use_te
 
     \b
     Example:
-      yieldkit reliability alt alt.csv --stress temp_c --use-temp-c 55 --table
+      yieldkit reliability alt alt.csv --stress temp_c --use-temp-c 55 --plot alt.png --table
     """
     from yieldkit.reliability import ALTFitter
 
@@ -475,6 +478,12 @@ def alt(file: str, stress: list[str], dist: str, life_stress: str | None, use_te
         record[f"af_{label}"] = af["estimate"]
         record[f"af_{label}_lower"] = af["lower"]
         record[f"af_{label}_upper"] = af["upper"]
+    if plot_path is not None:
+        from yieldkit.reliability.plotting import plot_probability
+
+        params = ", ".join(f"{k}={v:.3g}" for k, v in fitted.params_.items())
+        _save_plot(plot_probability(fitted, title=f"{Path(where).name}: {fitted._distribution} ({params})"),
+                   plot_path)
     emit(record, fmt)
 
 

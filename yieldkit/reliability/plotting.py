@@ -34,13 +34,16 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy import special, stats
 
 from yieldkit.errors import InputError
+from yieldkit.reliability.alt import ALTFitter
 from yieldkit.reliability.competing import CompetingRisksFitter
 from yieldkit.reliability.fitters import ParametricFitter
+from yieldkit.reliability.plotting_positions import nonparametric_cdf
 
 __all__ = ["PAPERS", "confidence_band", "paper_of", "plot_probability"]
 
@@ -51,7 +54,7 @@ PAPERS = {
     "lognormal": (special.ndtri, special.ndtr, "Phi^-1(F)"),
 }
 _TICKS = [m * 10.0 ** e for e in range(-7, -1) for m in (1, 1.5, 2, 3, 5, 7)] + [0.1, 0.2, 0.3, 0.5, 0.9, 0.99, 0.999]
-_DECADES = [10.0 ** e for e in range(-7, -1)] + [0.1, 0.5, 0.9, 0.99, 0.999]
+_DECADES = [10.0 ** e for e in range(-7, -1)] + [0.1, 0.5, 0.9, 0.99]
 
 
 def paper_of(fit: ParametricFitter) -> str:
@@ -75,8 +78,8 @@ def _at(fit: ParametricFitter, z: np.ndarray) -> ParametricFitter:
     return other
 
 
-def confidence_band(fit: ParametricFitter, t_h, paper: str | None = None, confidence: float | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def confidence_band(fit: ParametricFitter, t_h, paper: str | None = None, confidence: float | None = None,
+                    conditions: Mapping | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fitted CDF at ``t_h`` [h] with pointwise delta-method bounds on the paper's scale.
 
     Parameters
@@ -89,6 +92,9 @@ def confidence_band(fit: ParametricFitter, t_h, paper: str | None = None, confid
         The scale of the bounds (default :func:`paper_of`).
     confidence : float, optional
         Two-sided level [-]; default the fit's ``1 - alpha``.
+    conditions : mapping, optional
+        For an :class:`~yieldkit.reliability.alt.ALTFitter`: the stresses
+        (``temp_c``, ``voltage_v``) of the CDF (its ``cdf_at``).
 
     Returns
     -------
@@ -112,8 +118,11 @@ def confidence_band(fit: ParametricFitter, t_h, paper: str | None = None, confid
     jac = np.array([tr.dx_dz(zi) for tr, zi in zip(fit._tr, z, strict=True)])
     cov_z = np.nan_to_num(fit.variance_matrix_.to_numpy() / np.outer(jac, jac))  # nan: a parameter at its bound
 
+    def cdf(f: ParametricFitter) -> np.ndarray:
+        return np.asarray(f.cdf(t) if conditions is None else f.cdf_at(t, **conditions), float)
+
     def link(zz: np.ndarray) -> np.ndarray:
-        f = np.clip(np.asarray(_at(fit, zz).cdf(t), float), 0.0, 1.0)
+        f = np.clip(cdf(_at(fit, zz)), 0.0, 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return g(f)
 
@@ -128,7 +137,7 @@ def confidence_band(fit: ParametricFitter, t_h, paper: str | None = None, confid
         se = np.sqrt(np.einsum("ij,jk,ik->i", grad, cov_z, grad))
     q = stats.norm.ppf(0.5 + level / 2)
     finite = np.isfinite(y0) & np.isfinite(se)
-    f0 = np.asarray(fit.cdf(t), float)
+    f0 = cdf(fit)
     lower = np.where(finite, g_inv(y0 - q * se), np.nan)
     upper = np.where(finite, g_inv(y0 + q * se), np.nan)
     return f0, lower, upper
@@ -140,10 +149,30 @@ def _fits(fit) -> dict:
         return dict(fit.fits_)
     if isinstance(fit, Mapping):
         return dict(fit)
+    if isinstance(fit, ALTFitter):
+        fit._require_fitted()
+        frame = pd.DataFrame(fit.stresses_)
+        levels = frame.drop_duplicates().sort_values(list(frame.columns)).to_dict(orient="records")
+        return {_level_label(level): (fit, {k: float(v) for k, v in level.items()}) for level in levels}
     if isinstance(fit, ParametricFitter):
         return {None: fit}
     raise InputError(f"must be a fitted ParametricFitter, CompetingRisksFitter or a mapping of them, "
                      f"got {type(fit).__name__}", parameter="fit")
+
+
+def _level_label(level: Mapping) -> str:
+    return ", ".join(f"{v:g} {'C' if k == 'temp_c' else 'V'}" for k, v in level.items())
+
+
+def _level_points(fit, conditions: Mapping) -> pd.DataFrame:
+    """The nonparametric CDF of the units of one stress level of an ALT fit."""
+    mask = np.ones(len(fit.data_), bool)
+    for k, v in conditions.items():
+        mask &= fit.stresses_[k] == v
+    sub = fit.data_.subset(mask)
+    if sub.n_failures == 0:
+        return pd.DataFrame({"time_h": [], "probability": [], "method": []})
+    return nonparametric_cdf(sub)
 
 
 def _describe(fit: ParametricFitter) -> str:
@@ -155,8 +184,9 @@ def plot_probability(fit, ax: Axes | None = None, *, paper: str | None = None, t
 
     Parameters
     ----------
-    fit : ParametricFitter, CompetingRisksFitter or mapping of label -> ParametricFitter
-        Fitted distribution(s); several (fault classes, groups) share the axes, one colour each.
+    fit : ParametricFitter, CompetingRisksFitter, ALTFitter or mapping of label -> ParametricFitter
+        Fitted distribution(s); several (fault classes, groups, the stress
+        levels of an accelerated life test) share the axes, one colour each.
     ax : matplotlib Axes, optional
         Where to draw; a new Figure when omitted.
     paper : {"weibull", "lognormal"}, optional
@@ -178,12 +208,14 @@ def plot_probability(fit, ax: Axes | None = None, *, paper: str | None = None, t
     fits = _fits(fit)
     if not fits:
         raise InputError("no fit to plot", parameter="fit")
-    for f in fits.values():
+    for item in fits.values():
+        f = item[0] if isinstance(item, tuple) else item
         if not isinstance(f, ParametricFitter):
             raise InputError(f"must be fitted distributions, got {type(f).__name__}", parameter="fit")
         f._require_fitted()
     if paper is None:
-        paper = "lognormal" if all(paper_of(f) == "lognormal" for f in fits.values()) else "weibull"
+        paper = "lognormal" if all(paper_of(item[0] if isinstance(item, tuple) else item) == "lognormal"
+                                   for item in fits.values()) else "weibull"
     if paper not in PAPERS:
         raise InputError(f"must be one of {tuple(PAPERS)}, got {paper!r}", parameter="paper")
     g, _, ylabel = PAPERS[paper]
@@ -194,10 +226,11 @@ def plot_probability(fit, ax: Axes | None = None, *, paper: str | None = None, t
         fig = ax.figure  # type: ignore[assignment]
     ax.set_xscale("log")
     ys, ts = [], []
-    for i, (label, f) in enumerate(fits.items()):
+    for i, (label, item) in enumerate(fits.items()):
+        f, conditions = item if isinstance(item, tuple) else (item, None)
         color = f"C{i % 10}"
         name = "" if label is None else f"{label}: "
-        points = f.probability_plot_data()
+        points = f.probability_plot_data() if conditions is None else _level_points(f, conditions)
         keep = (points["probability"] > 0) & (points["probability"] < 1) & (points["time_h"] > 0)
         pt, pf = points["time_h"].to_numpy()[keep], points["probability"].to_numpy()[keep]
         method = points["method"].iloc[0] if len(points) else "data"
@@ -205,29 +238,34 @@ def plot_probability(fit, ax: Axes | None = None, *, paper: str | None = None, t
         lo_t = float(pt.min()) if pt.size else float(np.min(f.data_.upper_h[~f.data_.is_right]))
         hi_t = float(pt.max()) if pt.size else lo_t
         grid = np.geomspace(lo_t / 2.0, hi_t * 2.0, 200)
-        cdf, lower, upper = confidence_band(f, grid, paper)
+        cdf, lower, upper = confidence_band(f, grid, paper, conditions=conditions)
         with np.errstate(divide="ignore", invalid="ignore"):
             y, ylo, yhi = g(cdf), g(lower), g(upper)
         level = f"{100 * (1 - f.alpha):g}%"
-        ax.plot(grid, y, "-", color=color, linewidth=1.6, label=f"{name}{f._distribution} fit ({_describe(f)})")
+        ax.plot(grid, y, "-", color=color, linewidth=1.6, label=f"{name}{f._distribution} fit" + (f" ({_describe(f)})" if conditions is None else ""))
         ax.fill_between(grid, ylo, yhi, color=color, alpha=0.15, linewidth=0,
                         label=f"{name}{level} pointwise bounds (delta method)")
-        ys += [g(pf), y[np.isfinite(y)]]
+        ys.append(g(pf) if pf.size else y[np.isfinite(y)])  # the data set the range; lines run to the edges
         ts.append(pt)
     all_y = np.concatenate([v for v in ys if v.size]) if any(v.size for v in ys) else np.array([-3.0, 1.0])
     ymin, ymax = float(np.min(all_y)), float(np.max(all_y))
-    pad = 0.08 * max(ymax - ymin, 1.0)
-    ax.set_ylim(ymin - pad, ymax + pad)
     candidates = sorted(_TICKS + ([0.632] if paper == "weibull" else []))  # 63.2 %: the Weibull scale eta
-    ticks = [p for p in candidates if ymin - pad <= g(p) <= ymax + pad]
+    below = [float(g(p)) for p in candidates if g(p) <= ymin]
+    above = [float(g(p)) for p in candidates if g(p) >= ymax]
+    pad = 0.1 * max(ymax - ymin, 1.0)
+    y0 = below[-1] if below else ymin - pad  # the axis starts and ends at a labelled probability
+    y1 = above[0] if above else ymax + pad
+    margin = 0.04 * (y1 - y0)
+    ax.set_ylim(y0 - margin, y1 + margin)
+    ticks = [p for p in candidates if y0 - 1e-9 <= g(p) <= y1 + 1e-9]
     if len(ticks) > 12:  # a wide range: decades only, so the labels do not overlap
-        ticks = [p for p in _DECADES if ymin - pad <= g(p) <= ymax + pad]
+        ticks = [p for p in _DECADES if y0 - 1e-9 <= g(p) <= y1 + 1e-9]
     ax.set_yticks([float(g(p)) for p in ticks], [_percent(p) for p in ticks])
     _label_log_axis(ax, ts)
     ax.set_xlabel("time [h]")
     ax.set_ylabel(f"unreliability F(t)  (scale {ylabel})")
     ax.grid(True, which="both", alpha=0.3)
-    ax.set_title(title or f"{paper.capitalize()} probability plot")
+    ax.set_title(title or f"{paper.capitalize()} probability plot", loc="left", fontsize="medium")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize="small", frameon=False)
     return fig
 
