@@ -95,6 +95,18 @@ def test_by_a_grouping_column_fits_each_group_on_its_units(tmp_path: Path) -> No
     assert out.loc[1, "eta"] > 2 * out.loc[0, "eta"]
 
 
+def test_parquet_units_fit_like_csv(units: Path, tmp_path: Path) -> None:
+    parquet = tmp_path / "units.parquet"
+    pd.read_csv(units).to_parquet(parquet)
+    from_parquet = run("reliability", "fit", str(parquet), "--json")
+    assert from_parquet.exit_code == 0, from_parquet.stderr
+    assert json.loads(from_parquet.stdout) == json.loads(run("reliability", "fit", str(units), "--json").stdout)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    done = run("reliability", "fit", str(empty))
+    assert done.exit_code == 2 and "not a CSV table of units" in one_error_line(done)
+
+
 def test_plot_is_written(units: Path, tmp_path: Path) -> None:
     png = tmp_path / "weibull.png"
     done = run("reliability", "fit", str(units), "--dist", "weibull-ds", "--plot", str(png), "--json")

@@ -536,7 +536,8 @@ def policy(file: str | None, db: str | None, campaign: str | None, p: float | No
     The defective subpopulation comes from --p/--beta/--eta-h (at use
     conditions) or from a defective-subpopulation Weibull (weibull-ds) fit
     of FILE or --db (at --fit-temp-c/--fit-voltage-v, moved to use
-    conditions with the acceleration model). Prints the frontier, one row
+    conditions with the acceleration model; without them the data are
+    taken to be at use conditions). Prints the frontier, one row
     per candidate sorted by cost (residual ELFR, fallout, cost per system;
     pareto: no other is both cheaper and lower in ELFR; chosen: the
     cheapest meeting the target), then the choice on stderr. When no
@@ -568,8 +569,6 @@ def policy(file: str | None, db: str | None, campaign: str | None, p: float | No
     model = _acceleration(activation_energy_ev, use_temp_c, use_voltage_v, voltage_gamma_per_v, voltage)
     costs = BurnInCosts(oven_per_hour=oven_per_hour, fallout_per_unit=fallout_per_unit,
                         field_failure_per_unit=field_failure_per_unit, units_per_system=units_per_system)
-    if fit_temp_c is None and fit_voltage_v is None and not isinstance(population, dict):
-        fit_temp_c = use_temp_c  # no conditions given: the data were taken at use conditions
     result = burn_in_policy(population, model, durations_h=durations_h, temps_c=temps_c,
                             voltages_v=voltages_v or [model.use_voltage_v], costs=costs,
                             field_window_h=field_window_h, target_elfr_ppm=target_elfr_ppm, fit_temp_c=fit_temp_c,
