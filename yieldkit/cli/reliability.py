@@ -453,7 +453,8 @@ def alt(file: str, stress: list[str], dist: str, life_stress: str | None, use_te
     data = life_data(frame, where)
     missing = [s for s in stress if s not in frame.columns]
     if missing:
-        raise InputError(f"{where}: no stress column {', '.join(missing)} (it has {', '.join(map(str, frame.columns))})")
+        have = ", ".join(map(str, frame.columns))
+        raise InputError(f"{where}: no stress column {', '.join(missing)} (it has {have})")
     if "voltage_v" in stress and use_voltage_v is None:
         raise click.UsageError("a voltage stress needs --use-voltage-v")
     if life_stress is None:

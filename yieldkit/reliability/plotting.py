@@ -242,7 +242,8 @@ def plot_probability(fit, ax: Axes | None = None, *, paper: str | None = None, t
         with np.errstate(divide="ignore", invalid="ignore"):
             y, ylo, yhi = g(cdf), g(lower), g(upper)
         level = f"{100 * (1 - f.alpha):g}%"
-        ax.plot(grid, y, "-", color=color, linewidth=1.6, label=f"{name}{f._distribution} fit" + (f" ({_describe(f)})" if conditions is None else ""))
+        params = f" ({_describe(f)})" if conditions is None else ""  # an ALT's parameters go in the title
+        ax.plot(grid, y, "-", color=color, linewidth=1.6, label=f"{name}{f._distribution} fit{params}")
         ax.fill_between(grid, ylo, yhi, color=color, alpha=0.15, linewidth=0,
                         label=f"{name}{level} pointwise bounds (delta method)")
         ys.append(g(pf) if pf.size else y[np.isfinite(y)])  # the data set the range; lines run to the edges
