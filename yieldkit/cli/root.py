@@ -38,6 +38,7 @@ _BUILTIN = {
     "repair": "yieldkit.cli.repair:repair",
     "plan": "yieldkit.cli.plan:plan",
     "calibrate": "yieldkit.cli.calibrate:calibrate",
+    "reliability": "yieldkit.cli.reliability:reliability",
 }
 
 EXIT_INTERRUPTED = 130

@@ -20,6 +20,10 @@ A library of pure functions and fitter objects, usable from a notebook:
   and early-life failure rate (JESD74).
 - :mod:`~yieldkit.reliability.policy`: the burn-in duration, temperature and
   voltage meeting a target ELFR at least cost.
+- :mod:`~yieldkit.reliability.plotting`: the probability plot of a fit (Weibull
+  or lognormal paper, data points, fitted line, confidence bounds);
+  ``plot_probability`` and ``confidence_band`` are imported on first use, so
+  importing this package does not import matplotlib.
 
 Each module's docstring says which library does what.
 """
@@ -96,4 +100,17 @@ __all__ = [
     "turnbull",
     "voltage_af_exponential",
     "voltage_af_power",
+    "confidence_band",
+    "plot_probability",
 ]
+
+_LAZY = {"plot_probability", "confidence_band"}
+
+
+def __getattr__(name: str):
+    """``plot_probability`` and ``confidence_band`` from :mod:`~yieldkit.reliability.plotting`, imported lazily."""
+    if name in _LAZY:
+        from yieldkit.reliability import plotting
+
+        return getattr(plotting, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
