@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from burnin.classify import MAP_OUT_ACTIONS
+from burnin.image_step import build_checked_image
 from burnin.policy import MIN_FRACTION, fabric_state
 from burnin.remap import remap
 from burnin.scan import scan
@@ -60,8 +61,6 @@ from db.engine import write_transaction
 from db.models import Lot, Run, WaferState
 from db.wafer_maps import add_defect_map, add_fabric_image, add_repair_map
 from db.writer import set_wafer_state
-from firmware_map.image import build_image
-from firmware_map.verify import verify_image
 from yieldkit.design import load_design
 from yieldkit.errors import InputError
 
@@ -237,10 +236,8 @@ def _run_wafer(engine: Engine, spec: CampaignSpec, campaign_id: int, wafer: Any,
             new_state = WaferState.SHIPPED
         image = None
         if remapped is not None and remapped.method != "none" and new_state != WaferState.SCRAPPED:
-            image = build_image(remapped.repair_map, wafer_id=wafer.serial, design=design)
-            if new_state != WaferState.ENGINEERING_PART and not verify_image(image, defects=remapped.repair_map.defects,
-                                                                               design=design).ok:
-                raise RuntimeError(f"the image built for {wafer.serial} at step {k} does not verify")
+            image = build_checked_image(remapped.repair_map, wafer.serial, design,
+                                        full=new_state != WaferState.ENGINEERING_PART)
         if k > done:
             _write_step(engine, spec, campaign_id, wafer, k, hours, start_h, station.time_h, image_id, result,
                         remapped, image, new_state)

@@ -18,6 +18,7 @@ import numpy as np
 
 from burnin.campaign import DEFAULT_STEP_H, CampaignSpec, check_wafers, run_campaign, step_hours
 from burnin.drivers import station_driver
+from burnin.image_step import build_checked_image
 from burnin.lot import create_lot
 from burnin.policy import MIN_FRACTION, fabric_state
 from burnin.remap import remap
@@ -41,8 +42,6 @@ from db.migrate import check_schema, current, upgrade
 from db.models import WaferState
 from db.wafer_maps import add_defect_map, add_fabric_image, add_repair_map
 from db.writer import set_wafer_state
-from firmware_map.image import build_image
-from firmware_map.verify import verify_image
 from yieldkit.cli.command import Group, LibraryOption
 from yieldkit.cli.options import defect_model_options, design_option, format_options, quiet_option, seed_option
 from yieldkit.cli.output import emit
@@ -331,9 +330,7 @@ def remap_cmd(wafer, cores, reason, images, db_url, fmt) -> None:
                  "scrap": WaferState.SCRAPPED}[verdict]
         image = None
         if result.method != "none" and verdict != "scrap":
-            image = build_image(result.repair_map, wafer_id=row.serial, design=design)
-            if verdict == "full" and not verify_image(image, defects=result.repair_map.defects, design=design).ok:
-                raise InputError(f"the new image of {wafer} does not verify; nothing was written", parameter="cores")
+            image = build_checked_image(result.repair_map, row.serial, design, full=verdict == "full")
         with write_transaction(engine) as conn:
             if result.method != "none":
                 dm = add_defect_map(conn, row.id, result.repair_map.defects, source="burn_in")
