@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import click
-import numpy as np
 
 from burnin.campaign import DEFAULT_STEP_H, CampaignSpec, check_wafers, run_campaign, step_hours
 from burnin.drivers import station_driver
@@ -29,6 +28,8 @@ from db.burnin_records import (
     image_id_of,
     list_lots,
     lot_by_name,
+    lot_name_of,
+    lot_params_of,
     lot_wafers,
     record_remap,
     repair_map_of_image,
@@ -180,8 +181,8 @@ def _conditions(func):
 
 
 @burnin.command("run")
-@click.option("--lot", "lot_name", default=None, help="Burn in every wafer of this lot.")
-@click.option("--wafer", "wafers", multiple=True, help="Wafer serial (repeatable).")
+@click.option("--lot", "lot", default=None, help="Burn in every wafer of this lot.")
+@click.option("--wafer", "wafer", multiple=True, help="Wafer serial (repeatable).")
 @click.option("--hours", "hours", cls=LibraryOption, type=Number(), default=48.0, show_default=True,
               help="Stress duration [h].")
 @_conditions
@@ -197,7 +198,7 @@ def _conditions(func):
 @db_option
 @quiet_option
 @format_options
-def run_cmd(lot_name, wafers, hours, temp_c, voltage_v, step_h, station, operator, seed, campaign, resume, driver,
+def run_cmd(lot, wafer, hours, temp_c, voltage_v, step_h, station, operator, seed, campaign, resume, driver,
             db_url, quiet, fmt) -> None:
     """Run a burn-in campaign, logging every step to the database as it happens.
 
@@ -209,10 +210,10 @@ def run_cmd(lot_name, wafers, hours, temp_c, voltage_v, step_h, station, operato
     Example:
       yieldkit burnin run --lot L1 --hours 8 --temp-c 125 --voltage 1.1 --station S1 --operator ana --seed 7 -q --db sqlite:///burnin.db
     """
+    lot_name, wafers = lot, wafer
     if bool(lot_name) == bool(wafers):
         raise click.UsageError("give --lot or --wafer (not both)")
-    spec_check = CampaignSpec("check", hours, temp_c, voltage_v, station, operator, seed, step_h)
-    del spec_check
+    CampaignSpec("check", hours, temp_c, voltage_v, station, operator, seed, step_h)  # checks before any work
     drv = station_driver(driver)
     engine = _engine(db_url)
     try:
@@ -224,9 +225,7 @@ def run_cmd(lot_name, wafers, hours, temp_c, voltage_v, step_h, station, operato
                 base = lot_name
             else:
                 serials = list(wafers)
-                base = wafer_by_serial(conn, serials[0]).serial
-                base = conn.execute(lot_by_name.__globals__["select"](lot_by_name.__globals__["Lot"].name).where(
-                    lot_by_name.__globals__["Lot"].id == wafer_by_serial(conn, serials[0]).lot_id)).scalar_one()
+                base = lot_name_of(conn, wafer_by_serial(conn, serials[0]).lot_id)
         name = campaign or f"{base}-{temp_c:g}C-{voltage_v:g}V-{hours:g}h-s{seed}"
         spec = CampaignSpec(name, hours, temp_c, voltage_v, station, operator, seed, step_h)
         check_wafers(engine, serials)
@@ -268,11 +267,7 @@ def scan_cmd(wafer, temp_c, voltage_v, seed, driver, db_url, fmt) -> None:
             row, _, current_map = _wafer_context(conn, wafer)
             fab_out = first_defect_map(conn, row.id)
             exposure = wafer_exposure(conn, row.id)
-            params = conn.execute(lot_by_name.__globals__["select"](lot_by_name.__globals__["Lot"].params).where(
-                lot_by_name.__globals__["Lot"].id == row.lot_id)).scalar_one()
-        import json
-
-        model = json.loads(params or "{}").get("fault_model", "demo")
+            model = lot_params_of(conn, row.lot_id).get("fault_model", "demo")
         design = load_design(row.design)
         station = drv.open_station(design, fab_out, current_map, int(row.seed), model, exposure)
         station.begin_step(seed, 10**6)
@@ -354,10 +349,10 @@ def remap_cmd(wafer, cores, reason, images, db_url, fmt) -> None:
 
 
 @burnin.command("status")
-@click.option("--lot", "lot_name", default=None, help="Only this lot.")
+@click.option("--lot", "lot", default=None, help="Only this lot.")
 @db_option
 @format_options
-def status_cmd(lot_name, db_url, fmt) -> None:
+def status_cmd(lot, db_url, fmt) -> None:
     """Every wafer: state, logical grid, burn-in hours, runs, remaps, cores mapped out.
 
     \b
@@ -367,7 +362,7 @@ def status_cmd(lot_name, db_url, fmt) -> None:
     engine = _engine(db_url)
     try:
         with engine.connect() as conn:
-            lot_id = lot_by_name(conn, lot_name).id if lot_name else None
+            lot_id = lot_by_name(conn, lot).id if lot else None
             emit(wafer_status(conn, lot_id), fmt)
     finally:
         engine.dispose()
@@ -404,5 +399,3 @@ def evaluate_cmd(campaign, field_hours, driver, db_url, fmt) -> None:
     finally:
         engine.dispose()
 
-
-del np

@@ -33,12 +33,12 @@ TRUTH_KEY = 1
 
 FAULT_MODELS: dict[str, FaultModel] = {
     "field": FaultModel(),
-    # Populations about 20x the field defaults and a 1024-word SRAM so that a
+    # Populations about 10x the field defaults and a 1024-word SRAM so that a
     # 64 x 64 'small' wafer shows every mechanism within a 48 h burn-in; an
     # assumption for demonstrations and tests, not a calibrated model.
-    "demo": FaultModel(latent_fraction=2e-3, weibull_scale_h=2e5, marginal_fraction=5e-4, thermal_fraction=5e-4,
+    "demo": FaultModel(latent_fraction=1e-3, weibull_scale_h=2e5, marginal_fraction=2.5e-4, thermal_fraction=2.5e-4,
                        link_fault_fraction=2e-5, register_upset_rate_per_core_hour=2e-5,
-                       sram_fault_fraction=1e-3, sram_words=1024, transient_rate_per_core_hour=1e-4),
+                       sram_fault_fraction=5e-4, sram_words=1024, transient_rate_per_core_hour=1e-4),
     # No fault at all but the soft errors: for false-map-out checks.
     "clean": FaultModel(latent_fraction=0.0, marginal_fraction=0.0, thermal_fraction=0.0, link_fault_fraction=0.0,
                         register_upset_rate_per_core_hour=0.0, sram_fault_fraction=0.0,

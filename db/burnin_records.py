@@ -36,6 +36,8 @@ __all__ = [
     "create_lot",
     "add_lot_wafer",
     "lot_by_name",
+    "lot_name_of",
+    "lot_params_of",
     "wafer_by_serial",
     "lot_wafers",
     "list_lots",
@@ -93,6 +95,17 @@ def lot_by_name(conn: Connection, name: str) -> Any:
     if row is None:
         raise UnknownRecordError(f"unknown lot {name!r}", parameter="lot")
     return row
+
+
+def lot_name_of(conn: Connection, lot_id: int) -> str:
+    """Name of the lot ``lot_id``."""
+    return conn.scalar(select(Lot.name).where(Lot.id == lot_id))
+
+
+def lot_params_of(conn: Connection, lot_id: int) -> dict[str, Any]:
+    """Parameters the lot was made with (``{}`` when none were recorded)."""
+    text = conn.scalar(select(Lot.params).where(Lot.id == lot_id))
+    return json.loads(text) if text else {}
 
 
 def wafer_by_serial(conn: Connection, serial: str) -> Any:
