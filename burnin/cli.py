@@ -378,6 +378,9 @@ def status_cmd(lot, db_url, fmt) -> None:
 def evaluate_cmd(campaign, field_hours, driver, db_url, fmt) -> None:
     """Score a campaign against the simulated truth: recall, precision, confusion, escapes, hours to stability.
 
+    --table prints the per-class table, the confusion matrix and the summary;
+    --json all of them as one object; --csv the per-class table.
+
     \b
     Example:
       yieldkit burnin evaluate --db sqlite:///burnin.db --table
@@ -388,14 +391,16 @@ def evaluate_cmd(campaign, field_hours, driver, db_url, fmt) -> None:
     engine = _engine(db_url)
     try:
         ev = drv.evaluate(engine, campaign, field_hours)
-        emit(ev.per_class, fmt)
-        if fmt in (None, "table") and sys.stdout.isatty() or fmt == "table":
+        if fmt == "json" or (fmt is None and not sys.stdout.isatty()):
+            emit(ev.to_dict(), "json")
+        elif fmt == "csv":
+            emit(ev.per_class, "csv")
+        else:
+            emit(ev.per_class, "table")
             click.echo("")
             emit(ev.confusion.reset_index(names="truth"), "table")
             click.echo("")
             emit(ev.summary, "table")
-        else:
-            click.echo(f"summary: {ev.summary}", err=True)
     finally:
         engine.dispose()
 

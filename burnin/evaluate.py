@@ -202,4 +202,4 @@ def evaluate_campaign(engine: Engine, campaign: str | None = None, field_hours: 
                "needless_map_outs": needless, "escapes": escapes, "field_hours": field_hours,
                "hours_to_stability_max": max(stability) if stability else 0.0,
                "hours_to_stability_mean": float(np.mean(stability)) if stability else 0.0}
-    return Evaluation(row.name, pd.DataFrame(rows), conf, summary)
+    return Evaluation(row.name, pd.DataFrame(rows, dtype=object), conf, summary)
