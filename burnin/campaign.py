@@ -23,7 +23,8 @@ writing (a step is a pure function of the seeds, the start image and the
 steps before it; each replayed image is checked against the stored one by
 its SHA-256), then the campaign continues with the next step. A kill at any
 moment loses at most the step in flight, which the resumed run writes
-exactly as the uninterrupted run would have.
+exactly as the uninterrupted run would have (on PostgreSQL the rolled-back
+step leaves a gap in the id sequences; rows, their order and links are equal).
 """
 
 from __future__ import annotations

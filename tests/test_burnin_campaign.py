@@ -18,8 +18,6 @@ from db.models import TABLES
 
 YK = [str(Path(sys.executable).parent / "yieldkit")]
 _SKIP = {"id", "created_at", "updated_at", "started_at", "ended_at"}
-_IDS = {"lot_id", "wafer_id", "campaign_id", "run_id", "defect_map_id", "repair_map_id", "parent_id",
-        "fabric_image_id", "old_image_id", "new_image_id"}
 
 
 def _yk(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -35,21 +33,43 @@ def _second_db(db_url: str, pg_schemas, tmp_path: Path) -> str:
     return pg_schemas.new()
 
 
+_REFERS = {"lot_id": "lots", "wafer_id": "wafers", "campaign_id": "campaigns", "run_id": "runs",
+           "defect_map_id": "defect_maps", "repair_map_id": "repair_maps", "parent_id": "fabric_images",
+           "fabric_image_id": "fabric_images", "old_image_id": "fabric_images", "new_image_id": "fabric_images"}
+
+
 def snapshot(url: str) -> dict[str, list[tuple]]:
-    """Every table's rows without autoincrement ids and timestamps (foreign ids kept: equal insert order)."""
+    """Every table's rows without timestamps; ids (and the foreign ids pointing at them) replaced by their rank.
+
+    PostgreSQL sequences are not transactional, so a killed transaction leaves a gap in the ids; the rank of an
+    id in its table (the order of insertion) is what a resumed campaign must reproduce.
+    """
     engine = make_engine(url)
-    out = {}
+    raw = {}
     try:
         with engine.connect() as conn:
             for name, table in TABLES.items():
-                if name == "alembic_version":
-                    continue
-                cols = [c for c in table.c if c.name not in _SKIP]
-                rows = conn.execute(select(*cols)).all()
-                out[name] = sorted((tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in rows),
-                                   key=repr)
+                cols = [c for c in table.c if c.name not in _SKIP - {"id"}]
+                raw[name] = ([c.name for c in cols], conn.execute(select(*cols)).all())
     finally:
         engine.dispose()
+    rank = {name: {i: k for k, i in enumerate(sorted(r[cols.index("id")] for r in rows))}
+            for name, (cols, rows) in raw.items() if "id" in cols}
+    out = {}
+    for name, (cols, rows) in raw.items():
+        fixed = []
+        for r in rows:
+            values = []
+            for col, v in zip(cols, r):
+                if isinstance(v, memoryview):
+                    v = bytes(v)
+                if col == "id":
+                    v = rank[name][v]
+                elif col in _REFERS and v is not None:
+                    v = rank[_REFERS[col]][v]
+                values.append(v)
+            fixed.append(tuple(values))
+        out[name] = sorted(fixed, key=repr)
     return out
 
 
@@ -146,3 +166,35 @@ def test_a_wafer_without_image_is_refused(tmp_path):
     out = _yk("burnin", "run", "--wafer", "Z-W01", "--db", url, check=False)
     assert out.returncode == 2 and "no fabric image" in out.stderr
     assert snapshot(url) == before
+
+
+_KILL_INSIDE_A_STEP = """
+import os, signal, sys
+import burnin.campaign as campaign
+original, calls = campaign.insert_fault_events, [0]
+def insert_then_die(conn, rows):
+    original(conn, rows)
+    calls[0] += 1
+    if calls[0] == int(os.environ["KILL_AT_STEP"]):
+        os.kill(os.getpid(), signal.SIGKILL)   # inside the step's transaction, before its commit
+    return len(rows)
+campaign.insert_fault_events = insert_then_die
+from yieldkit.cli import main
+sys.argv = ["yieldkit", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_kill_inside_a_step_transaction_loses_only_that_step(db_url, pg_schemas, tmp_path):
+    reference = _second_db(db_url, pg_schemas, tmp_path)
+    for url in (db_url, reference):
+        _lot(url)
+    _yk(*RUN, "--db", reference)
+    for at in (3, 9):  # a step of the first wafer, then (resumed) one of the second
+        proc = subprocess.run([sys.executable, "-c", _KILL_INSIDE_A_STEP, *RUN, "--db", db_url,
+                               *(["--resume"] if at > 3 else [])], env={**os.environ, "KILL_AT_STEP": str(at)},
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+        assert snapshot(db_url) != snapshot(reference)
+    _yk(*RUN, "--db", db_url, "--resume")
+    assert snapshot(db_url) == snapshot(reference)
