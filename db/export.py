@@ -103,7 +103,7 @@ def export_table(engine: Engine, table: str, fmt: str, output: str | Path | Bina
     >>> _ = upgrade(engine)
     >>> out = io.BytesIO()
     >>> export_table(engine, "lots", "csv", out), out.getvalue()
-    (0, b'id,name,created_at,notes\\n')
+    (0, b'id,name,created_at,notes,params\\n')
     """
     _check(table, fmt)
     if not isinstance(output, (str, Path)):

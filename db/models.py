@@ -154,6 +154,7 @@ class Lot(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now_default())
     notes: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[str | None] = mapped_column(Text)  # JSON: how the lot was made (design, d0, alpha, seed, ...)
 
     wafers: Mapped[list["Wafer"]] = relationship(back_populates="lot")
 
@@ -174,6 +175,7 @@ class Wafer(Base):
     state: Mapped[WaferState] = mapped_column(
         _str_enum(WaferState, "state"), default=WaferState.FABRICATED, server_default=WaferState.FABRICATED.value
     )
+    seed: Mapped[int | None] = mapped_column(BigInteger)  # the wafer's seed (defects, simulated hardware)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now_default())
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now_default())
 
@@ -270,6 +272,7 @@ class Campaign(Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
     seed: Mapped[int | None] = mapped_column(BigInteger)  # SeedSequence entropy, if simulated
+    params: Mapped[str | None] = mapped_column(Text)  # JSON: stress conditions and schedule of the campaign
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now_default())
 
 
@@ -277,11 +280,15 @@ class Run(Base):
     """One burn-in run: one wafer on one station under fixed stress conditions.
 
     ``start_h`` is the wafer's cumulative burn-in time [h] when the run began;
-    ``hours`` is the run's stress duration [h].
+    ``hours`` is the run's stress duration [h]. ``step`` numbers the runs of
+    one wafer in one campaign (a campaign logs one run per scan interval);
+    ``(campaign_id, wafer_id, step)`` is unique, so a resumed campaign can
+    never log a step twice.
     """
 
     __tablename__ = "runs"
     __table_args__ = (
+        UniqueConstraint("campaign_id", "wafer_id", "step"),
         CheckConstraint("hours >= 0", name="hours_nonnegative"),
         CheckConstraint("start_h >= 0", name="start_nonnegative"),
         CheckConstraint("voltage_v > 0", name="voltage_positive"),
@@ -298,6 +305,7 @@ class Run(Base):
     voltage_v: Mapped[float] = mapped_column(Float)
     hours: Mapped[float] = mapped_column(Float)
     start_h: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    step: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now_default())
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -387,6 +395,8 @@ class RemapAction(Base):
     cores_mapped_out: Mapped[bytes] = mapped_column(LargeBinary)  # encode_ids(flat site indices)
     links_mapped_out: Mapped[bytes | None] = mapped_column(LargeBinary)  # encode_ids(link ids)
     reason: Mapped[str | None] = mapped_column(Text)
+    cores_moved: Mapped[int | None] = mapped_column(Integer)  # logical cores whose physical site changed
+    method: Mapped[str | None] = mapped_column(String(32))  # local, replan, manual ...
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now_default())
 
 
