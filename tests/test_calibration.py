@@ -2,7 +2,7 @@
 
 The defects are drawn with the sampler's own stages (``yieldkit.defects``):
 one gamma intensity per wafer as in ``sample_batch``, then ``_positions`` (the
-window-thinned positions, uniform or radial) and ``_sizes_um``. The sampler's
+window-thinned positions, uniform or radial) and ``sample_sizes_um``. The sampler's
 public functions return only dead sites; these are the positions and sizes
 it draws before applying the kill rule, so the fit is tested against the real
 distributional model, not a re-implementation of it.
@@ -24,7 +24,7 @@ import pytest
 from scipy import stats
 
 from yieldkit.calibration import calibrate, fit_counts, fit_radial, fit_sizes, quadrat_counts
-from yieldkit.defects import DefectModel, _positions, _sizes_um
+from yieldkit.defects import DefectModel, _positions, sample_sizes_um
 from yieldkit.design import load_design
 from yieldkit.errors import InputError
 from yieldkit.formats.inspection import InspectionDefects, WaferInfo
@@ -41,7 +41,7 @@ def draw(design, model: DefectModel, n_wafers: int, rng: np.random.Generator) ->
     if model.alpha is not None:
         lam = rng.gamma(model.alpha, mean / model.alpha, size=n_wafers)
     wafer, x, y, _ = _positions(rng, design, model, lam)
-    size = _sizes_um(rng, model, wafer.size)
+    size = sample_sizes_um(rng, model, wafer.size)
     wafers = tuple(WaferInfo(f"W{i:03d}", "LOT") for i in range(n_wafers))
     return InspectionDefects(wafers, wafer, x, y, size, np.full(wafer.size, -1))
 
@@ -123,7 +123,7 @@ def test_size_interval_covers_x0() -> None:
     replications = 400
     rng = np.random.default_rng(9)
     model = DefectModel(0.1, x0_um=0.7, max_size_um=50.0)
-    hit = sum(0.7 in fit_sizes(_sizes_um(rng, model, 150), 50.0).x0_um for _ in range(replications))
+    hit = sum(0.7 in fit_sizes(sample_sizes_um(rng, model, 150), 50.0).x0_um for _ in range(replications))
     lo, hi = binomial_range(replications)
     assert lo <= hit <= hi
 

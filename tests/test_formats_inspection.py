@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from yieldkit.defects import DefectModel, _positions, _sizes_um, dead_from_defects, sample_batch
+from yieldkit.defects import DefectModel, _positions, sample_sizes_um, dead_from_defects, sample_batch
 from yieldkit.design import load_design
 from yieldkit.errors import InputError
 from yieldkit.formats.defect_list import read_defect_list, write_defect_list
@@ -24,7 +24,7 @@ def test_kill_rule_is_the_samplers() -> None:
     rng = np.random.default_rng(3)
     lam = rng.gamma(model.alpha, model.mean_defects(SMALL) / model.alpha, size=20)
     wafer, x, y, counts = _positions(rng, SMALL, model, lam)
-    size = _sizes_um(rng, model, wafer.size)
+    size = sample_sizes_um(rng, model, wafer.size)
     kills = rng.random(wafer.size) < model.kill_probability
     on_link = rng.random(wafer.size) < model.link_fraction
     b, hit = dead_from_defects(SMALL, wafer, x, y, size, 20, kills=kills, on_link=on_link, n_defects=counts)
@@ -63,7 +63,7 @@ def _sample_defects(n: int = 4) -> InspectionDefects:
     model = DefectModel(0.3, alpha=2.0)
     rng = np.random.default_rng(5)
     wafer, x, y, _ = _positions(rng, SMALL, model, np.full(n, model.mean_defects(SMALL)))
-    size = _sizes_um(rng, model, wafer.size)
+    size = sample_sizes_um(rng, model, wafer.size)
     size[::7] = np.nan
     cls = rng.integers(-1, 4, wafer.size)
     return InspectionDefects.from_arrays([f"W{w}" for w in wafer], x, y, size, cls, lot_id="L9")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from yieldkit.defects import DefectModel, _positions, _sizes_um
+from yieldkit.defects import DefectModel, _positions, sample_sizes_um
 from yieldkit.design import load_design
 from yieldkit.errors import InputError
 from yieldkit.formats.inspection import InspectionDefects
@@ -120,7 +120,7 @@ def test_sampled_defects_written_and_read_back_are_the_same(tmp_path: Path) -> N
     model = DefectModel(0.5, alpha=2.0, x0_um=0.5)
     rng = np.random.default_rng(11)
     wafer, x, y, _ = _positions(rng, design, model, np.full(3, model.mean_defects(design)))
-    size = _sizes_um(rng, model, wafer.size)
+    size = sample_sizes_um(rng, model, wafer.size)
     cls = rng.integers(0, 5, wafer.size)
     defects = InspectionDefects.from_arrays([f"W{w}" for w in wafer], x, y, size, cls, lot_id="L1")
     path = tmp_path / "sample.klarf"
