@@ -13,24 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from yieldkit.cli import cli
 from yieldkit.errors import Failure, InputError
+from tests.cli_runner import run, one_error_line
 
 YIELDKIT = str(Path(sys.executable).with_name("yieldkit"))
 
 
-def run(*args: str, input: str | bytes | None = None):  # noqa: A002, ANN201
-    return CliRunner().invoke(cli, list(args), input=input, prog_name="yieldkit")
-
-
-def one_error_line(result) -> str:  # noqa: ANN001
-    """The single stderr line of a failed command (no traceback, no blank line)."""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

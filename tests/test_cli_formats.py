@@ -6,18 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from yieldkit.cli import cli
 from yieldkit.defect_map import DefectMap
 from yieldkit.formats.io import read_defects, read_map
 from yieldkit.model_file import file_sha256, load_model
+from tests.cli_runner import run
 
 DATA = Path(__file__).resolve().parent / "data"
 
-
-def run(*args: str):  # noqa: ANN201
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def error_line(result) -> str:  # noqa: ANN001

@@ -8,9 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from yieldkit.cli import cli
 from yieldkit.cli import reliability as rel_cli
 from yieldkit.reliability import (
     AccelerationModel,
@@ -21,16 +19,9 @@ from yieldkit.reliability import (
     failure_rate_fit,
 )
 
-
-def run(*args: str, input: str | None = None):  # noqa: A002, ANN201
-    return CliRunner().invoke(cli, list(args), input=input, prog_name="yieldkit")
+from tests.cli_runner import one_error_line, run
 
 
-def one_error_line(result) -> str:  # noqa: ANN001
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

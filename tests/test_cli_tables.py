@@ -6,20 +6,16 @@ import io
 import json
 
 import pandas as pd
-from click.testing import CliRunner
 
-from yieldkit.cli import cli
 from yieldkit.cli.plan import COMPARISON_COLUMNS, SCHEME_COLUMNS
 from yieldkit.cli.sweep import TABLE_COLUMNS
 from yieldkit.design import load_design
+from tests.cli_runner import run
 
 SWEEP = ["sweep", "--design", "small", "--d0", "0.5,2", "--alpha", "poisson,2", "--wafers", "200", "--quiet"]
 PLAN = ["plan", "--design", "small", "--d0", "0.3", "--alpha", "2", "--target-yield", "0.9", "--wafers", "200",
         "--schemes", "none,row-shift", "--quiet"]
 
-
-def run(*args: str):  # noqa: ANN201
-    return CliRunner().invoke(cli, list(args), prog_name="yieldkit")
 
 
 def header(line: str) -> list[str]:

@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from tests.stat_tolerance import proportion_tolerance
-from yieldkit.cli import cli
+from tests.cli_runner import run
 
-
-def run(*args: str, input: str | None = None):  # noqa: A002, ANN201
-    return CliRunner().invoke(cli, list(args), input=input)
 
 
 def test_design_show_json() -> None:

@@ -8,20 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from yieldkit.cli import cli
 from yieldkit.defect_map import DefectMap
 from yieldkit.design import load_design
 
 from firmware_map import decode_image
 from tests.fabric_samples import planned_map
+from tests.cli_runner import run
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), prog_name="yieldkit")
 
 
 @pytest.fixture(scope="module")

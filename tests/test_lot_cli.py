@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from db.engine import make_engine
 from db.models import RemapAction, Wafer
-from yieldkit.cli import cli
+from tests.cli_runner import run
 
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args))
 
 
 def test_lot_create_list_show_and_a_refused_duplicate(db_url):

@@ -6,16 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from yieldkit.cli import cli
 from yieldkit.design import load_design
 from yieldkit.repair_map import RepairMap
 from yieldkit.verify import verify_repair_map
+from tests.cli_runner import run
 
-
-def run(*args: str, input: str | None = None):  # noqa: ANN201
-    return CliRunner().invoke(cli, list(args), input=input)
 
 
 def test_repair_seed_writes_a_verified_map(tmp_path: Path) -> None:

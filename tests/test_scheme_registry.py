@@ -11,13 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from yieldkit.cli import cli
 from yieldkit.design import MAX_SITES, DesignError, load_design
 from yieldkit.redundancy import SCHEMES, describe_schemes, parse_scheme_params, resolve_scheme_params
 from yieldkit.redundancy.specs import SchemeError, scheme_reach
 from yieldkit.repair_map import RepairMap, RepairMapError
+from tests.cli_runner import run
 
 SMALL_TOML = (resources.files("yieldkit") / "presets" / "small.toml").read_text(encoding="utf-8")
 
@@ -29,9 +28,6 @@ def small_copy(tmp_path: Path, old: str, new: str) -> str:
     path.write_text(text, encoding="utf-8")
     return str(path)
 
-
-def run(*args: str):  # noqa: ANN201
-    return CliRunner().invoke(cli, list(args))
 
 
 @pytest.mark.parametrize("value,reason", [("-1", "must be an integer >= 0 or 'inf'"), ('"one"', "got 'one'"),
