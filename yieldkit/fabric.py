@@ -326,7 +326,7 @@ def map_out_links_batch(batch, exists: np.ndarray, cost: np.ndarray):  # noqa: A
     >>> out.site_wafer.tolist(), out.site.tolist(), out.link.size  # wafer 1's link 4 has its end 3 dead already
     ([0, 1], [0, 3], 0)
     """
-    from yieldkit.defects import DefectBatch
+    from yieldkit.defects import DefectBatch, sorted_unique
 
     if batch.link.size == 0:
         return batch
@@ -343,7 +343,7 @@ def map_out_links_batch(batch, exists: np.ndarray, cost: np.ndarray):  # noqa: A
 
     live = _live_ends(batch.link, batch.cols, exists, dead_in(batch.link_wafer))
     ends = choose_link_ends(batch.link[live], batch.cols, cost)
-    new = np.unique(batch.link_wafer[live] * n + ends)  # none of them is a dead site already
+    new = sorted_unique(batch.link_wafer[live] * n + ends)  # none of them is a dead site already
     at = np.searchsorted(site_key, new)
     wafer, site = np.divmod(new, n)
     empty = np.zeros(0, np.int64)
