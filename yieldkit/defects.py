@@ -69,6 +69,7 @@ from dataclasses import asdict, dataclass, fields
 from numbers import Real
 from typing import Any, Literal
 
+import numba
 import numpy as np
 
 from yieldkit.defect_map import EAST, SOUTH, DefectMap
@@ -536,6 +537,43 @@ def _sample(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Ge
     return batch
 
 
+@numba.njit(cache=True, nogil=True)
+def _landing(fx: np.ndarray, fy: np.ndarray, radius_mm: np.ndarray, core: np.ndarray, site_exists: np.ndarray,
+             pitch_x: float, pitch_y: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per defect at grid coordinates ``(fx, fy)``: landing row and column, in the grid, on an existing
+    site, and *may be large* (a core defect whose radius exceeds the gap to its cell's nearest edge).
+
+    The loop form of the former whole-array expressions (same floating-point
+    operations in the same order, so the same results): one pass instead of
+    a dozen temporaries of the batch's size. The caller keeps a large
+    candidate only when its disk reaches the usable circle.
+    """
+    n = fx.size
+    rows, cols = site_exists.shape
+    row = np.empty(n, dtype=np.int64)
+    col = np.empty(n, dtype=np.int64)
+    in_grid = np.zeros(n, dtype=np.bool_)
+    exists = np.zeros(n, dtype=np.bool_)
+    large = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        c = np.floor(fx[i])
+        r = np.floor(fy[i])
+        ci = np.int64(c)
+        ri = np.int64(r)
+        row[i] = ri
+        col[i] = ci
+        if 0 <= ri < rows and 0 <= ci < cols:
+            in_grid[i] = True
+            exists[i] = site_exists[ri, ci]
+        if core[i]:
+            gap = min((fx[i] - ci) * pitch_x, (ci + 1 - fx[i]) * pitch_x)
+            gap = min(gap, (fy[i] - ri) * pitch_y)
+            gap = min(gap, (ri + 1 - fy[i]) * pitch_y)
+            large[i] = radius_mm[i] > gap
+    return row, col, in_grid, exists, large
+
+
 def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm: np.ndarray,
                       size_um: np.ndarray, n_wafers: int, *, kills: np.ndarray | None = None,
                       on_link: np.ndarray | None = None, n_defects: np.ndarray | None = None
@@ -606,18 +644,14 @@ def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm:
 
     fx = (x - design.x0_mm) / design.pitch_x_mm
     fy = (design.y0_mm - y) / design.pitch_y_mm
-    col = np.floor(fx).astype(np.int64)
-    row = np.floor(fy).astype(np.int64)
-    in_grid = (row >= 0) & (row < design.rows) & (col >= 0) & (col < design.cols)
-    exists = np.zeros(n, dtype=bool)
-    exists[in_grid] = design.site_exists[row[in_grid], col[in_grid]]
-
-    # Core hits: the landing site, plus every site a large defect overlaps.
     core = kills & ~on_link
     radius_mm = size_um / 2000.0
-    edge_gap_mm = np.minimum.reduce([(fx - col) * design.pitch_x_mm, (col + 1 - fx) * design.pitch_x_mm,
-                                     (fy - row) * design.pitch_y_mm, (row + 1 - fy) * design.pitch_y_mm])
-    large = core & (radius_mm > edge_gap_mm) & (np.hypot(x, y) < radius + radius_mm)
+    # Core hits: the landing site, plus every site a large defect overlaps (whose disk crosses
+    # the edge of its landing cell); one pass over the defects (see _landing).
+    row, col, in_grid, exists, large = _landing(fx, fy, radius_mm, core, design.site_exists,
+                                                float(design.pitch_x_mm), float(design.pitch_y_mm))
+    maybe = np.flatnonzero(large)
+    large[maybe] = np.hypot(x[maybe], y[maybe]) < radius + radius_mm[maybe]
     small = core & exists & ~large
     big_i, big_sites = _large_defect_sites(design, x[large], y[large], radius_mm[large])
     site_wafer = np.concatenate([wafer[small], wafer[large][big_i]])

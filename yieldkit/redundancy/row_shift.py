@@ -41,7 +41,7 @@ run of repairable band rows), a lower bound on the planner's part.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numba
 import numpy as np
@@ -343,6 +343,73 @@ class _Band:
         return cls(lr, off, n, design.cols, c0, reach_of(design), spr, first, nominal_left, s0)
 
 
+@numba.njit(cache=True, nogil=True)
+def _group_kernel(site_wafer: np.ndarray, site: np.ndarray, lr: int, off: int, cols: int, c0: int, n: int,
+                  spr: np.ndarray, first: np.ndarray, nominal_left: np.ndarray):  # noqa: ANN202
+    """The fields of :class:`_ShiftGroups` in one pass over a batch's dead sites (sorted by wafer, site).
+
+    Returns ``(keys, wafer, row, start, shift, breakpoints, member, short)``,
+    equal to :meth:`_ShiftGroups.of_numpy`: per (wafer, band row) group the
+    start rank ``a = clip(nominal_left - dead_left - (k - dead_left) // 2, 0,
+    max(L - n, 0))`` and shift ``s = first + a - c0``; per dead site its
+    breakpoint ``x_i - i - s``.
+    """
+    m = site.size
+    g = np.empty(m, dtype=np.int64)
+    x = np.empty(m, dtype=np.int64)
+    k = 0
+    groups = 0
+    for j in range(m):
+        row = site[j] // cols
+        if off <= row < off + lr:
+            key = site_wafer[j] * lr + (row - off)
+            if k == 0 or key != g[k - 1]:
+                groups += 1
+            g[k] = key
+            x[k] = site[j] - row * cols
+            k += 1
+    keys = np.empty(groups, dtype=np.int64)
+    wafer = np.empty(groups, dtype=np.int64)
+    r = np.empty(groups, dtype=np.int64)
+    start = np.empty(groups, dtype=np.int64)
+    shift = np.empty(groups, dtype=np.int64)
+    short = np.empty(groups, dtype=np.bool_)
+    member = np.empty(k, dtype=np.int64)
+    b = np.empty(k, dtype=np.int64)
+    q = -1
+    j = 0
+    while j < k:
+        q += 1
+        lo = j
+        while j < k and g[j] == g[lo]:
+            member[j] = q
+            j += 1
+        count = j - lo
+        dead_left = 0
+        for i in range(lo, j):
+            if x[i] < c0:
+                dead_left += 1
+        key = g[lo]
+        row = key % lr
+        keys[q] = key
+        wafer[q] = key // lr
+        r[q] = row
+        start[q] = lo
+        live = spr[row] - count
+        a = nominal_left[row] - dead_left - (count - dead_left) // 2
+        top = live - n if live - n > 0 else 0
+        if a < 0:
+            a = 0
+        if a > top:
+            a = top
+        s = first[row] + a - c0
+        shift[q] = s
+        short[q] = live < n
+        for i in range(lo, j):
+            b[i] = x[i] - (i - lo) - s
+    return keys, wafer, r, start, shift, b, member, short
+
+
 @dataclass(frozen=True, eq=False)
 class _ShiftGroups:
     """The band rows with dead sites in a batch, one *group* per (wafer, row), and their shift functions.
@@ -359,7 +426,6 @@ class _ShiftGroups:
     row: np.ndarray
     start: np.ndarray
     shift: np.ndarray
-    kb: np.ndarray
     breakpoints: np.ndarray
     member: np.ndarray
     short: np.ndarray
@@ -368,6 +434,15 @@ class _ShiftGroups:
 
     @classmethod
     def of(cls, band: _Band, batch: DefectBatch) -> "_ShiftGroups":
+        keys, wafer, r, start, shift, b, member, short = _group_kernel(
+            batch.site_wafer, batch.site, band.lr, band.off, band.cols, band.c0, band.n, band.spr, band.first,
+            band.nominal_left)
+        big, offset = 4 * band.cols + 8, 2 * band.cols + 2
+        return cls(keys, wafer, r, start, shift, b, member, short, big, offset)
+
+    @classmethod
+    def of_numpy(cls, band: _Band, batch: DefectBatch) -> "_ShiftGroups":
+        """:meth:`of` in whole-array numpy (the reference of :func:`_group_kernel`, for the tests)."""
         lr, cols, c0, n = band.lr, band.cols, band.c0, band.n
         row = batch.site // cols
         in_band = (row >= band.off) & (row < band.off + lr)
@@ -387,8 +462,12 @@ class _ShiftGroups:
         shift = band.first[r] + a - c0
         b = x - i - shift[member]
         big, offset = 4 * cols + 8, 2 * cols + 2
-        kb = member * big + (b + offset)  # sorted: b is non-decreasing within a group
-        return cls(keys, wafer, r, start, shift, kb, b, member, live < n, big, offset)
+        return cls(keys, wafer, r, start, shift, b, member, live < n, big, offset)
+
+    @cached_property
+    def kb(self) -> np.ndarray:
+        """Sorted keys of the breakpoints, ``member * big + b + offset`` (b is non-decreasing within a group)."""
+        return self.member * self.big + (self.breakpoints + self.offset)
 
     def delta(self, k: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Shift of nominal column ``t`` in group ``k`` [columns]."""
