@@ -477,7 +477,7 @@ def _drain(pending: dict[Future[YieldAggregate], Task], done: Callable[[Task, Yi
 def _run_dask(address: str, tasks: Iterator[Task], done: Callable[[Task, YieldAggregate], None]) -> None:
     """Run the tasks on a Dask distributed cluster, ``2 * threads`` in flight.
 
-    Designs and models are scattered once each (to every worker). A worker
+    Designs and models are sent once each (as tasks that return them). A worker
     lost mid-run costs only its unfinished tasks: the scheduler runs them
     again elsewhere (a task is a pure function of its arguments), so the
     result is the same; only a cluster that is gone, or a task that kills
@@ -501,8 +501,10 @@ def _run_dask(address: str, tasks: Iterator[Task], done: Callable[[Task, YieldAg
             owner: dict[str, Task] = {}
 
             def remote(obj: object) -> Any:
+                # A task that returns the object, not client.scatter: a scattered value lost with its
+                # worker is gone (and a broadcast to a dead worker blocks), a task's result is recomputed.
                 if id(obj) not in scattered:
-                    scattered[id(obj)] = (obj, client.scatter(obj, broadcast=True, hash=False))
+                    scattered[id(obj)] = (obj, client.submit(_identity, obj, pure=False))
                 return scattered[id(obj)][1]
 
             def submit(task: Task) -> None:
@@ -525,6 +527,10 @@ def _run_dask(address: str, tasks: Iterator[Task], done: Callable[[Task, YieldAg
     except (OSError, TimeoutError, CancelledError, KilledWorker) as exc:
         raise Failure(f"lost the Dask cluster at {address} after {finished} wafers: "
                       f"{_first_line(exc)}") from None
+
+
+def _identity(obj: object) -> object:
+    return obj
 
 
 def _first_line(exc: BaseException) -> str:

@@ -14,6 +14,7 @@ from yieldkit.cli.options import (
     design_option,
     format_options,
     quiet_option,
+    scheduler_option,
     seed_option,
     wafers_option,
     workers_option,
@@ -25,6 +26,7 @@ from yieldkit.defects import DefectModel
 from yieldkit.design import load_design
 from yieldkit.dies import DieProduct, die_comparison, enabled_units
 from yieldkit.errors import InputError
+from yieldkit.montecarlo import check_scheduler_address
 from yieldkit.sizing import SCHEMES, SIZABLE, size_redundancy, wafer_scale_row
 
 __all__ = ["plan", "SCHEME_COLUMNS", "COMPARISON_COLUMNS"]
@@ -55,6 +57,10 @@ def _run(jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]], workers: int,
         return [future.result() for future in futures]
 
 
+def _size_on(design, model, target_yield, n_wafers, seed, schemes, scheduler):  # noqa: ANN001, ANN202
+    return size_redundancy(design, model, target_yield, n_wafers, seed, schemes, scheduler=scheduler)
+
+
 def _scheme_names(text: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in text.split(","))
     if any(not name for name in names):
@@ -82,11 +88,12 @@ def _scheme_names(text: str) -> tuple[str, ...]:
 @click.option("--unit-area-fraction", type=Number(0, 1), default=0.8, show_default=True,
               help="Fraction of the die area in the units [-].")
 @workers_option
+@scheduler_option
 @quiet_option
 @format_options
 def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str, n_wafers: int, seed: int,
          die_area_mm2: float, die_units: int, die_units_needed: int, unit_area_fraction: float, workers: int,
-         quiet: bool, fmt: str | None) -> None:
+         scheduler: str | None, quiet: bool, fmt: str | None) -> None:
     """Least redundancy per scheme reaching a target yield, and the die comparison.
 
     One row per scheme (kind "scheme"): the least redundancy level whose
@@ -100,7 +107,8 @@ def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str
     cores of the existing sites; units needed of the die's units).
     --table shows the main columns of each kind; --json and --csv keep all.
     --workers N sizes the schemes side by side (one scheme per process; the
-    result does not depend on N).
+    result does not depend on N). --scheduler ADDRESS runs every Monte-Carlo
+    level on a Dask cluster instead (the same rows).
 
     \b
     Example:
@@ -113,9 +121,15 @@ def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str
     design = load_design(design_name)
     die = DieProduct(name=f"{die_area_mm2:g} mm^2 die, {die_units_needed} of {die_units} units", die_area_mm2=die_area_mm2,
                      units=die_units, units_needed=die_units_needed, unit_area_fraction=unit_area_fraction)
-    jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [
-        (size_redundancy, (design, model, target_yield, n_wafers, seed, (name,))) for name in names]
-    jobs.append((wafer_scale_row, (design, model, n_wafers, seed)))
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
+        jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [
+            (_size_on, (design, model, target_yield, n_wafers, seed, (name,), scheduler)) for name in names]
+        jobs.append((wafer_scale_row, (design, model, n_wafers, seed, 1, scheduler)))
+        workers = 1  # the levels run on the cluster, one after the other
+    else:
+        jobs = [(size_redundancy, (design, model, target_yield, n_wafers, seed, (name,))) for name in names]
+        jobs.append((wafer_scale_row, (design, model, n_wafers, seed)))
     with progress_bar(len(jobs), quiet, label="sizing") as progress:
         *per_scheme, wafer_row = _run(jobs, workers, progress)
     sized = [{"kind": "scheme", **row} for rows in per_scheme for row in rows]
