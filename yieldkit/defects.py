@@ -533,7 +533,7 @@ def _sample(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Ge
     on_link = rng.random(n) < model.link_fraction
 
     batch, _ = dead_from_defects(design, wafer, x, y, size_um, n_wafers, kills=kills, on_link=on_link,
-                                 n_defects=counts)
+                                 n_defects=counts, check=False)
     return batch
 
 
@@ -576,8 +576,8 @@ def _landing(fx: np.ndarray, fy: np.ndarray, radius_mm: np.ndarray, core: np.nda
 
 def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm: np.ndarray,
                       size_um: np.ndarray, n_wafers: int, *, kills: np.ndarray | None = None,
-                      on_link: np.ndarray | None = None, n_defects: np.ndarray | None = None
-                      ) -> tuple[DefectBatch, np.ndarray]:
+                      on_link: np.ndarray | None = None, n_defects: np.ndarray | None = None,
+                      check: bool = True) -> tuple[DefectBatch, np.ndarray]:
     """The dead sites and links that defects at known positions leave on ``design``.
 
     The kill rule of the sampler, applied to given defects: a killing defect
@@ -605,6 +605,10 @@ def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm:
     n_defects : ndarray of int, optional
         Each wafer's defect count for :attr:`DefectBatch.n_defects` (default:
         the defects given, per wafer).
+    check : bool
+        Validate the indices, positions and sizes (the sampler passes False:
+        its arrays are valid by construction, and the checks are whole passes
+        over the Monte Carlo's largest arrays).
 
     Returns
     -------
@@ -631,9 +635,9 @@ def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm:
     if not (x.size == y.size == size_um.size == n):
         raise InputError(f"wafer, x_mm, y_mm and size_um must have the same length, got {n}, {x.size}, "
                          f"{y.size}, {size_um.size}")
-    if n and (wafer.min() < 0 or wafer.max() >= n_wafers):
+    if check and n and (wafer.min() < 0 or wafer.max() >= n_wafers):
         raise InputError(f"wafer indices must be in [0, {n_wafers})", parameter="wafer")
-    if n and (not np.isfinite(x).all() or not np.isfinite(y).all() or not (size_um >= 0).all()):
+    if check and n and (not np.isfinite(x).all() or not np.isfinite(y).all() or not (size_um >= 0).all()):
         raise InputError("positions must be finite and sizes finite and >= 0")
     kills = np.ones(n, dtype=bool) if kills is None else np.asarray(kills, dtype=bool)
     on_link = np.zeros(n, dtype=bool) if on_link is None else np.asarray(on_link, dtype=bool)
