@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from yieldkit import montecarlo
 from yieldkit.defects import DefectModel, sample_batch
 from yieldkit.design import load_design
 from yieldkit.montecarlo import simulate
@@ -36,9 +37,16 @@ MODELS = [
 
 
 def exact_reference(monkeypatch: pytest.MonkeyPatch, design, model, n, seed):  # noqa: ANN001, ANN201
-    with monkeypatch.context() as patch:
-        patch.setattr(row_shift, "_regular_band", lambda design: False)  # every wafer takes band_failures
-        return simulate(design, model, n, seed).to_dict()
+    montecarlo.clear_prepared()  # no assessor built before the patch
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(row_shift, "_regular_band", lambda design: False)  # every wafer takes band_failures
+            result = simulate(design, model, n, seed)
+            (_, assess), = montecarlo._PREPARED.values()
+            assert assess.stats["exact"] == n  # the reference really took the per-wafer path
+            return result.to_dict()
+    finally:
+        montecarlo.clear_prepared()
 
 
 @pytest.mark.parametrize("name", sorted(DESIGNS))

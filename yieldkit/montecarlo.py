@@ -18,8 +18,10 @@ running out of memory is a ``Failure`` saying what was being built.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
+import pickle
 import re
 from numbers import Integral, Real
 from collections.abc import Callable, Iterable, Iterator
@@ -107,9 +109,50 @@ class YieldAggregate:
                 f"{self.dead_cores} dead cores)")
 
 
+#: Per process: the designs seen (by content) with their assessors; see :func:`_prepared`.
+_PREPARED: dict[str, tuple[Design, Callable[..., Any]]] = {}
+_PREPARED_BY_ID: dict[int, tuple[Design, str]] = {}
+
+
+def clear_prepared() -> None:
+    """Forget the designs and assessors prepared in this process (tests that patch a scheme do this)."""
+    _PREPARED.clear()
+    _PREPARED_BY_ID.clear()
+
+
+def _prepared(design: Design) -> tuple[Design, Callable[..., Any]]:
+    """The first design of this process equal in content to ``design``, and its batch assessor.
+
+    A task sent to a worker process or a Dask worker arrives with a fresh
+    unpickled copy of its design; the per-design caches (sampling window,
+    assessor tables, ``lru_cache`` keyed by the design object) would then be
+    rebuilt for every task, which cost more than the task itself on ``wse``
+    (a 5x slow-down with 2 processes, see ``benchmarks/bench_scaling.py``).
+    Copies are recognised by the digest of their pickle, so results cannot change.
+    """
+    known = _PREPARED_BY_ID.get(id(design))
+    if known is not None and known[0] is design and known[1] in _PREPARED:
+        return _PREPARED[known[1]]
+    key = hashlib.sha256(pickle.dumps(design, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+    if key not in _PREPARED:
+        if len(_PREPARED) >= 16:
+            _PREPARED.clear()
+            _PREPARED_BY_ID.clear()
+        _PREPARED[key] = (design, assessor_for(design))
+    if len(_PREPARED_BY_ID) >= 64:
+        _PREPARED_BY_ID.clear()
+    _PREPARED_BY_ID[id(design)] = (design, key)
+    return _PREPARED[key]
+
+
+_ASSESSOR_FOR = assessor_for
+
+
 def simulate_blocks(design: Design, model: DefectModel, seed: int, blocks: range, n_wafers: int) -> YieldAggregate:
     """Simulate the given logical blocks of a run of ``n_wafers`` (a pure task function)."""
-    assess = assessor_for(design)
+    design, assess = _prepared(design)
+    if assessor_for is not _ASSESSOR_FOR:  # patched (tests): no cached assessor
+        assess = assessor_for(design)
     total = YieldAggregate()
     for block in blocks:
         first = block * BLOCK_WAFERS
