@@ -74,3 +74,20 @@ def test_kernels_equal_their_numpy_references(model: DefectModel) -> None:
             got = set(zip(*(a.tolist() for a in row_shift._pair_failures(b, fast))))
             want = set(zip(*(a.tolist() for a in row_shift._pair_failures_numpy(b, ref))))
             assert got == want
+
+
+def test_routes_kernel_equals_its_numpy_reference() -> None:
+    from yieldkit.fabric import LinkPlanes
+
+    rng = np.random.default_rng(3)
+    rows, cols = 40, 50
+    planes = LinkPlanes.build(rows, cols, exists=rng.random((rows, cols)) > 0.05).with_dead_links(
+        rng.choice(2 * rows * cols, 60, replace=False))
+    r1 = rng.integers(0, rows - 1, 5000)
+    c1 = rng.integers(0, cols - 1, 5000)
+    pick = rng.integers(0, 3, 5000)
+    r2 = np.where(pick == 1, r1 + 1, np.minimum(r1 + rng.integers(0, 3, 5000), rows - 1))
+    c2 = np.where(pick == 0, c1 + 1, np.clip(c1 + rng.integers(-3, 4, 5000), 0, cols - 1))
+    assert np.array_equal(planes.routes_ok(r1, c1, r2, c2), planes.routes_ok_numpy(r1, c1, r2, c2))
+    assert planes.routes_ok(r1[:6].reshape(2, 3), c1[:6].reshape(2, 3), r2[:6].reshape(2, 3),
+                            c2[:6].reshape(2, 3)).shape == (2, 3)
