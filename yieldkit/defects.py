@@ -473,9 +473,24 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return keys
 
 
+@numba.njit(cache=True, nogil=True)
+def _split_distinct(keys: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of the sorted ``keys`` as ``(key // span, key % span)``, in one pass."""
+    n = keys.size
+    first = np.empty(n, dtype=np.int64)
+    second = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        if i == 0 or keys[i] != keys[i - 1]:
+            first[k] = keys[i] // span
+            second[k] = keys[i] % span
+            k += 1
+    return first[:k].copy(), second[:k].copy()
+
+
 def _unique_pairs(wafer: np.ndarray, item: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
-    keys = sorted_unique(wafer * span + item)
-    return keys // span, keys % span
+    """The distinct (wafer, item) pairs, sorted: ``np.unique`` of ``wafer * span + item``, split (non-negative)."""
+    return _split_distinct(np.sort(wafer * span + item), span)
 
 
 def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Generator) -> DefectBatch:
