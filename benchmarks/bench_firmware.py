@@ -1,6 +1,6 @@
 """Fabric image build / verify on a ``wse``-sized wafer, and image size per core.
 
-Targets: ``build_image`` and ``verify_image`` each under 200 ms for
+Targets: ``build_image`` under 200 ms and ``verify_image`` under 100 ms for
 the ``wse`` preset (893,064 logical cores on 1200 x 810 sites); MAP and
 ROUTER sections together under 1 byte per logical core.
 
@@ -41,7 +41,7 @@ from firmware_map.signing import generate_key
 from firmware_map.verify import verify_image
 
 TARGET_BUILD_MS = 200.0
-TARGET_VERIFY_MS = 200.0
+TARGET_VERIFY_MS = 100.0
 TARGET_BYTES_PER_CORE = 1.0
 
 
@@ -96,6 +96,31 @@ def spare_row_links(design: Design, n: int, rng: np.random.Generator) -> np.ndar
     r, c = np.nonzero(both)
     pick = rng.choice(r.size, size=min(n, r.size), replace=False)
     return np.sort(2 * (r[pick] * design.cols + c[pick]) + 1).astype(np.int64)
+
+
+def rows(quick: bool = False) -> list[dict]:
+    """The runner's rows (``python -m benchmarks``): build, verify_image (min and median), bytes per core."""
+    from benchmarks.common import row
+
+    design, rm = make_map(300, 1)
+    repeat = 3 if quick else 7
+    b_min, b_med, image = timed(lambda: build_image(rm, wafer_id="W17", design=design), repeat)
+    signed = build_image(rm, wafer_id="W17", design=design, signing_key=generate_key())
+    v_min, v_med, report = timed(lambda: verify_image(signed), repeat)
+    assert report.ok, report.error_line()
+    t0 = time.perf_counter()
+    naive_encode(rm, design)
+    naive_ms = (time.perf_counter() - t0) * 1e3
+    sizes = {s.name: s.length for s in parse_image(image).sections}
+    per_core = (sizes["MAP"] + sizes["ROUTER"]) / rm.physical_of_logical.size
+    return [
+        row("firmware build_image, wse map", b_med, "ms", f"< {TARGET_BUILD_MS:.0f}", b_med < TARGET_BUILD_MS,
+            peer=naive_ms, ratio=naive_ms / b_med, note=f"min {b_min:.1f} ms; peer: naive per-core writer"),
+        row("firmware verify_image, wse, signed", v_med, "ms", f"< {TARGET_VERIFY_MS:.0f}", v_med < TARGET_VERIFY_MS,
+            note=f"min {v_min:.1f} ms, median of {repeat}"),
+        row("firmware MAP + ROUTER size", per_core, "B/core", f"< {TARGET_BYTES_PER_CORE:.0f}",
+            per_core < TARGET_BYTES_PER_CORE),
+    ]
 
 
 def main() -> None:

@@ -69,6 +69,7 @@ from dataclasses import asdict, dataclass, fields
 from numbers import Real
 from typing import Any, Literal
 
+import numba
 import numpy as np
 
 from yieldkit.defect_map import EAST, SOUTH, DefectMap
@@ -92,6 +93,7 @@ __all__ = [
     "sample_sizes_um",
     "sample_defect_map",
     "sample_wafer",
+    "sorted_unique",
     "wafer_rng",
 ]
 
@@ -491,9 +493,41 @@ def _large_defect_sites(design: Design, x: np.ndarray, y: np.ndarray, radius_mm:
     return np.concatenate(hits_i), np.concatenate(hits_s).astype(np.int64)
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` of a 1-d integer array, by one sort.
+
+    The same array as ``np.unique`` (sorted, distinct values), but numpy >= 2.3
+    routes ``np.unique`` of integers through a hash table and then sorts the
+    result, several times slower than sorting the small arrays of the Monte
+    Carlo directly (the engine's largest single cost before, see ``benchmarks``).
+    """
+    keys = np.sort(np.asarray(values).ravel())
+    if keys.size > 1:
+        keep = np.empty(keys.size, dtype=bool)
+        keep[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+        keys = keys[keep]
+    return keys
+
+
+@numba.njit(cache=True, nogil=True)
+def _split_distinct(keys: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of the sorted ``keys`` as ``(key // span, key % span)``, in one pass."""
+    n = keys.size
+    first = np.empty(n, dtype=np.int64)
+    second = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        if i == 0 or keys[i] != keys[i - 1]:
+            first[k] = keys[i] // span
+            second[k] = keys[i] % span
+            k += 1
+    return first[:k].copy(), second[:k].copy()
+
+
 def _unique_pairs(wafer: np.ndarray, item: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
-    keys = np.unique(wafer * span + item)
-    return keys // span, keys % span
+    """The distinct (wafer, item) pairs, sorted: ``np.unique`` of ``wafer * span + item``, split (non-negative)."""
+    return _split_distinct(np.sort(wafer * span + item), span)
 
 
 def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Generator) -> DefectBatch:
@@ -551,14 +585,51 @@ def _sample(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Ge
     on_link = rng.random(n) < model.link_fraction
 
     batch, _ = dead_from_defects(design, wafer, x, y, size_um, n_wafers, kills=kills, on_link=on_link,
-                                 n_defects=counts)
+                                 n_defects=counts, check=False)
     return batch
+
+
+@numba.njit(cache=True, nogil=True)
+def _landing(fx: np.ndarray, fy: np.ndarray, radius_mm: np.ndarray, core: np.ndarray, site_exists: np.ndarray,
+             pitch_x: float, pitch_y: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per defect at grid coordinates ``(fx, fy)``: landing row and column, in the grid, on an existing
+    site, and *may be large* (a core defect whose radius exceeds the gap to its cell's nearest edge).
+
+    The loop form of the former whole-array expressions (same floating-point
+    operations in the same order, so the same results): one pass instead of
+    a dozen temporaries of the batch's size. The caller keeps a large
+    candidate only when its disk reaches the usable circle.
+    """
+    n = fx.size
+    rows, cols = site_exists.shape
+    row = np.empty(n, dtype=np.int64)
+    col = np.empty(n, dtype=np.int64)
+    in_grid = np.zeros(n, dtype=np.bool_)
+    exists = np.zeros(n, dtype=np.bool_)
+    large = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        c = np.floor(fx[i])
+        r = np.floor(fy[i])
+        ci = np.int64(c)
+        ri = np.int64(r)
+        row[i] = ri
+        col[i] = ci
+        if 0 <= ri < rows and 0 <= ci < cols:
+            in_grid[i] = True
+            exists[i] = site_exists[ri, ci]
+        if core[i]:
+            gap = min((fx[i] - ci) * pitch_x, (ci + 1 - fx[i]) * pitch_x)
+            gap = min(gap, (fy[i] - ri) * pitch_y)
+            gap = min(gap, (ri + 1 - fy[i]) * pitch_y)
+            large[i] = radius_mm[i] > gap
+    return row, col, in_grid, exists, large
 
 
 def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm: np.ndarray,
                       size_um: np.ndarray, n_wafers: int, *, kills: np.ndarray | None = None,
-                      on_link: np.ndarray | None = None, n_defects: np.ndarray | None = None
-                      ) -> tuple[DefectBatch, np.ndarray]:
+                      on_link: np.ndarray | None = None, n_defects: np.ndarray | None = None,
+                      check: bool = True) -> tuple[DefectBatch, np.ndarray]:
     """The dead sites and links that defects at known positions leave on ``design``.
 
     The kill rule of the sampler, applied to given defects: a killing defect
@@ -586,6 +657,10 @@ def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm:
     n_defects : ndarray of int, optional
         Each wafer's defect count for :attr:`DefectBatch.n_defects` (default:
         the defects given, per wafer).
+    check : bool
+        Validate the indices, positions and sizes (the sampler passes False:
+        its arrays are valid by construction, and the checks are whole passes
+        over the Monte Carlo's largest arrays).
 
     Returns
     -------
@@ -612,9 +687,9 @@ def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm:
     if not (x.size == y.size == size_um.size == n):
         raise InputError(f"wafer, x_mm, y_mm and size_um must have the same length, got {n}, {x.size}, "
                          f"{y.size}, {size_um.size}")
-    if n and (wafer.min() < 0 or wafer.max() >= n_wafers):
+    if check and n and (wafer.min() < 0 or wafer.max() >= n_wafers):
         raise InputError(f"wafer indices must be in [0, {n_wafers})", parameter="wafer")
-    if n and (not np.isfinite(x).all() or not np.isfinite(y).all() or not (size_um >= 0).all()):
+    if check and n and (not np.isfinite(x).all() or not np.isfinite(y).all() or not (size_um >= 0).all()):
         raise InputError("positions must be finite and sizes finite and >= 0")
     kills = np.ones(n, dtype=bool) if kills is None else np.asarray(kills, dtype=bool)
     on_link = np.zeros(n, dtype=bool) if on_link is None else np.asarray(on_link, dtype=bool)
@@ -625,18 +700,14 @@ def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm:
 
     fx = (x - design.x0_mm) / design.pitch_x_mm
     fy = (design.y0_mm - y) / design.pitch_y_mm
-    col = np.floor(fx).astype(np.int64)
-    row = np.floor(fy).astype(np.int64)
-    in_grid = (row >= 0) & (row < design.rows) & (col >= 0) & (col < design.cols)
-    exists = np.zeros(n, dtype=bool)
-    exists[in_grid] = design.site_exists[row[in_grid], col[in_grid]]
-
-    # Core hits: the landing site, plus every site a large defect overlaps.
     core = kills & ~on_link
     radius_mm = size_um / 2000.0
-    edge_gap_mm = np.minimum.reduce([(fx - col) * design.pitch_x_mm, (col + 1 - fx) * design.pitch_x_mm,
-                                     (fy - row) * design.pitch_y_mm, (row + 1 - fy) * design.pitch_y_mm])
-    large = core & (radius_mm > edge_gap_mm) & (np.hypot(x, y) < radius + radius_mm)
+    # Core hits: the landing site, plus every site a large defect overlaps (whose disk crosses
+    # the edge of its landing cell); one pass over the defects (see _landing).
+    row, col, in_grid, exists, large = _landing(fx, fy, radius_mm, core, design.site_exists,
+                                                float(design.pitch_x_mm), float(design.pitch_y_mm))
+    maybe = np.flatnonzero(large)
+    large[maybe] = np.hypot(x[maybe], y[maybe]) < radius + radius_mm[maybe]
     small = core & exists & ~large
     big_i, big_sites = _large_defect_sites(design, x[large], y[large], radius_mm[large])
     site_wafer = np.concatenate([wafer[small], wafer[large][big_i]])

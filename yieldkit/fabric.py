@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from yieldkit.defect_map import EAST, DefectMap, link_endpoints, link_origins
@@ -214,6 +215,19 @@ class LinkPlanes:
 
         Unit edges (one link) are looked up directly; only the others take
         the prefix sums, and the vertical-first L only where the
+        horizontal-first one is blocked. One pass (:func:`_routes_kernel`);
+        :meth:`routes_ok_numpy` is the whole-array reference.
+        """
+        arrays = np.broadcast_arrays(*(np.asarray(a, np.int64) for a in (r1, c1, r2, c2)))
+        shape = arrays[0].shape
+        r1, c1, r2, c2 = (np.ascontiguousarray(a).ravel() for a in arrays)
+        return _routes_kernel(r1, c1, r2, c2, self.east, self.south, self.cum_east, self.cum_south).reshape(shape)
+
+    def routes_ok_numpy(self, r1: np.ndarray, c1: np.ndarray, r2: np.ndarray, c2: np.ndarray) -> np.ndarray:
+        """:meth:`routes_ok` in whole-array numpy (its reference, for the tests).
+
+        Unit edges (one link) are looked up directly; only the others take
+        the prefix sums, and the vertical-first L only where the
         horizontal-first one is blocked.
         """
         r1, c1, r2, c2 = (np.asarray(a, np.int64) for a in (r1, c1, r2, c2))
@@ -232,6 +246,28 @@ class LinkPlanes:
                 good[k] = ~(self.col_blocked(b1[k], rmin[k], rmax[k]) | self.row_blocked(a2[k], cmin[k], cmax[k]))
             ok[other] = good
         return ok
+
+
+@numba.njit(cache=True, nogil=True)
+def _routes_kernel(r1: np.ndarray, c1: np.ndarray, r2: np.ndarray, c2: np.ndarray, east: np.ndarray,
+                   south: np.ndarray, cum_east: np.ndarray, cum_south: np.ndarray) -> np.ndarray:
+    """Loop form of :meth:`LinkPlanes.routes_ok_numpy` (the same tests, edge by edge)."""
+    n = r1.size
+    ok = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        a1, b1, a2, b2 = r1[i], c1[i], r2[i], c2[i]
+        if a2 == a1 and b2 == b1 + 1:
+            ok[i] = not east[a1, b1]
+        elif b2 == b1 and a2 == a1 + 1:
+            ok[i] = not south[a1, b1]
+        else:
+            cmin, cmax = min(b1, b2), max(b1, b2)
+            rmin, rmax = min(a1, a2), max(a1, a2)
+            good = cum_east[a1, cmax] == cum_east[a1, cmin] and cum_south[rmax, b2] == cum_south[rmin, b2]
+            if not good and a1 != a2 and b1 != b2:
+                good = cum_south[rmax, b1] == cum_south[rmin, b1] and cum_east[a2, cmax] == cum_east[a2, cmin]
+            ok[i] = good
+    return ok
 
 
 def active_dead_links(dead_links: np.ndarray, cols: int, serving: np.ndarray) -> np.ndarray:
@@ -326,7 +362,7 @@ def map_out_links_batch(batch, exists: np.ndarray, cost: np.ndarray):  # noqa: A
     >>> out.site_wafer.tolist(), out.site.tolist(), out.link.size  # wafer 1's link 4 has its end 3 dead already
     ([0, 1], [0, 3], 0)
     """
-    from yieldkit.defects import DefectBatch
+    from yieldkit.defects import DefectBatch, sorted_unique
 
     if batch.link.size == 0:
         return batch
@@ -343,7 +379,7 @@ def map_out_links_batch(batch, exists: np.ndarray, cost: np.ndarray):  # noqa: A
 
     live = _live_ends(batch.link, batch.cols, exists, dead_in(batch.link_wafer))
     ends = choose_link_ends(batch.link[live], batch.cols, cost)
-    new = np.unique(batch.link_wafer[live] * n + ends)  # none of them is a dead site already
+    new = sorted_unique(batch.link_wafer[live] * n + ends)  # none of them is a dead site already
     at = np.searchsorted(site_key, new)
     wafer, site = np.divmod(new, n)
     empty = np.zeros(0, np.int64)

@@ -18,11 +18,13 @@ running out of memory is a ``Failure`` saying what was being built.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
+import pickle
 import re
 from numbers import Integral, Real
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,10 +42,15 @@ __all__ = [
     "DASK_CONNECT_TIMEOUT_S",
     "HARVEST_BINS",
     "SimulationResult",
+    "Task",
     "YieldAggregate",
+    "block_tasks",
+    "check_run_options",
     "check_scheduler_address",
+    "run_tasks",
     "simulate",
     "simulate_blocks",
+    "usable_cpus",
     "worker_count",
 ]
 
@@ -91,14 +98,61 @@ class YieldAggregate:
                 "dead_cores_sq": self.dead_cores_sq, "dead_links": self.dead_links,
                 "logical_cores": self.logical_cores, "harvest_hist": self.harvest_hist.tolist()}
 
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> "YieldAggregate":
+        """The aggregate :meth:`to_dict` gave."""
+        fields_ = {k: int(v) for k, v in record.items() if k != "harvest_hist"}
+        return cls(**fields_, harvest_hist=np.asarray(record["harvest_hist"], dtype=np.int64))
+
     def __repr__(self) -> str:
         return (f"YieldAggregate({self.full}/{self.wafers} full wafers, {self.defects} defects, "
                 f"{self.dead_cores} dead cores)")
 
 
+#: Per process: the designs seen (by content) with their assessors; see :func:`_prepared`.
+_PREPARED: dict[str, tuple[Design, Callable[..., Any]]] = {}
+_PREPARED_BY_ID: dict[int, tuple[Design, str]] = {}
+
+
+def clear_prepared() -> None:
+    """Forget the designs and assessors prepared in this process (tests that patch a scheme do this)."""
+    _PREPARED.clear()
+    _PREPARED_BY_ID.clear()
+
+
+def _prepared(design: Design) -> tuple[Design, Callable[..., Any]]:
+    """The first design of this process equal in content to ``design``, and its batch assessor.
+
+    A task sent to a worker process or a Dask worker arrives with a fresh
+    unpickled copy of its design; the per-design caches (sampling window,
+    assessor tables, ``lru_cache`` keyed by the design object) would then be
+    rebuilt for every task, which cost more than the task itself on ``wse``
+    (a 5x slow-down with 2 processes, see ``benchmarks/bench_scaling.py``).
+    Copies are recognised by the digest of their pickle, so results cannot change.
+    """
+    known = _PREPARED_BY_ID.get(id(design))
+    if known is not None and known[0] is design and known[1] in _PREPARED:
+        return _PREPARED[known[1]]
+    key = hashlib.sha256(pickle.dumps(design, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+    if key not in _PREPARED:
+        if len(_PREPARED) >= 16:
+            _PREPARED.clear()
+            _PREPARED_BY_ID.clear()
+        _PREPARED[key] = (design, assessor_for(design))
+    if len(_PREPARED_BY_ID) >= 64:
+        _PREPARED_BY_ID.clear()
+    _PREPARED_BY_ID[id(design)] = (design, key)
+    return _PREPARED[key]
+
+
+_ASSESSOR_FOR = assessor_for
+
+
 def simulate_blocks(design: Design, model: DefectModel, seed: int, blocks: range, n_wafers: int) -> YieldAggregate:
     """Simulate the given logical blocks of a run of ``n_wafers`` (a pure task function)."""
-    assess = assessor_for(design)
+    design, assess = _prepared(design)
+    if assessor_for is not _ASSESSOR_FOR:  # patched (tests): no cached assessor
+        assess = assessor_for(design)
     total = YieldAggregate()
     for block in blocks:
         first = block * BLOCK_WAFERS
@@ -239,10 +293,13 @@ class SimulationResult:
                 f"[{low:.4g}, {high:.4g}] over {self.wafers} wafers, seed {self.seed})")
 
 
-def _tasks(n_wafers: int, blocks_per_task: int) -> Iterator[range]:
+def block_tasks(n_wafers: int, blocks_per_task: int) -> list[range]:
+    """The block ranges of the tasks of a run of ``n_wafers``, in order."""
     n_blocks = -(-n_wafers // BLOCK_WAFERS)
-    for start in range(0, n_blocks, blocks_per_task):
-        yield range(start, min(start + blocks_per_task, n_blocks))
+    return [range(start, min(start + blocks_per_task, n_blocks)) for start in range(0, n_blocks, blocks_per_task)]
+
+
+_tasks = block_tasks
 
 
 def _task_count(n_wafers: int, blocks_per_task: int) -> int:
@@ -251,6 +308,11 @@ def _task_count(n_wafers: int, blocks_per_task: int) -> int:
 
 def _wafers_in(blocks: range, n_wafers: int) -> int:
     return min(blocks.stop * BLOCK_WAFERS, n_wafers) - blocks.start * BLOCK_WAFERS
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on."""
+    return _usable_cpus()
 
 
 def _usable_cpus() -> int:
@@ -304,6 +366,24 @@ def check_scheduler_address(address: object) -> str:
         if network and 1 <= int(network["port"]) <= 65535 or _INPROC_ADDRESS.fullmatch(address):
             return address
     raise InputError(f"must be an address like tcp://host:8786, got {address!r}", parameter="scheduler")
+
+
+def check_run_options(n_wafers: object, seed: object, workers: object, blocks_per_task: object,
+                      confidence: object, scheduler: object) -> None:
+    """:class:`InputError` naming the first bad run option of :func:`simulate` (nothing is started)."""
+    checks = [
+        ("n_wafers", n_wafers, 1, "a positive integer"),
+        ("seed", seed, 0, "a non-negative integer"),
+        ("workers", workers, 1, "a positive integer"),
+        ("blocks_per_task", blocks_per_task, 1, "a positive integer"),
+    ]
+    for name, value, least, what in checks:
+        if not isinstance(value, Integral) or isinstance(value, bool) or value < least:
+            raise InputError(f"must be {what}, got {value!r}", parameter=name)
+    if not isinstance(confidence, Real) or not 0 < confidence < 1:
+        raise InputError(f"must be in (0, 1), got {confidence!r}", parameter="confidence")
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
 
 
 def simulate(
@@ -365,55 +445,87 @@ def simulate(
     >>> simulate(load_design("small"), DefectModel(0.5), 200, seed=1, workers=8).to_dict() == result.to_dict()
     True
     """
-    checks = [
-        ("n_wafers", n_wafers, 1, "a positive integer"),
-        ("seed", seed, 0, "a non-negative integer"),
-        ("workers", workers, 1, "a positive integer"),
-        ("blocks_per_task", blocks_per_task, 1, "a positive integer"),
-    ]
-    for name, value, least, what in checks:
-        if not isinstance(value, Integral) or isinstance(value, bool) or value < least:
-            raise InputError(f"must be {what}, got {value!r}", parameter=name)
-    if not isinstance(confidence, Real) or not 0 < confidence < 1:
-        raise InputError(f"must be in (0, 1), got {confidence!r}", parameter="confidence")
-    if scheduler is not None:
-        check_scheduler_address(scheduler)
+    check_run_options(n_wafers, seed, workers, blocks_per_task, confidence, scheduler)
     model.checked_mean_defects(design)  # fail here, before any worker starts
-    tasks = _tasks(n_wafers, blocks_per_task)
     total = YieldAggregate()
 
-    def done(blocks: range, part: YieldAggregate) -> None:
+    def done(task: Task, part: YieldAggregate) -> None:
         total.merge(part)
         if progress is not None:
-            progress(_wafers_in(blocks, n_wafers))
+            progress(_wafers_in(task.blocks, n_wafers))
 
-    processes = worker_count(workers, n_wafers, blocks_per_task)
-    if scheduler is not None:
-        _run_dask(scheduler, design, model, seed, n_wafers, tasks, done)
-    elif processes == 1:
-        for blocks in tasks:
-            done(blocks, simulate_blocks(design, model, seed, blocks, n_wafers))
-    else:
-        with ProcessPoolExecutor(max_workers=processes) as pool:
-            pending: dict[Future[YieldAggregate], range] = {}
-            for blocks in tasks:
-                pending[pool.submit(simulate_blocks, design, model, seed, blocks, n_wafers)] = blocks
-                if len(pending) >= 2 * processes:
-                    _drain(pending, done, FIRST_COMPLETED)
-            _drain(pending, done, None)
+    jobs = (Task(0, design, model, seed, blocks, n_wafers) for blocks in _tasks(n_wafers, blocks_per_task))
+    run_tasks(jobs, worker_count(workers, n_wafers, blocks_per_task), scheduler, done)
     return SimulationResult(design.name, model, int(seed), total, float(confidence))
 
 
-def _drain(pending: dict[Future[YieldAggregate], range], done: Callable[[range, YieldAggregate], None],
+@dataclass(frozen=True, eq=False)
+class Task:
+    """One unit of work: the logical ``blocks`` of a run of ``n_wafers`` of ``design`` under ``model``.
+
+    ``point`` tells the caller which run (grid point) it belongs to; the
+    result of a task depends on nothing else, so any executor may run it,
+    and run it again (a lost Dask worker), with the same aggregate.
+    """
+
+    point: int
+    design: Design
+    model: DefectModel
+    seed: int
+    blocks: range
+    n_wafers: int
+
+    @property
+    def wafers(self) -> int:
+        return _wafers_in(self.blocks, self.n_wafers)
+
+
+def run_tasks(tasks: Iterable[Task], processes: int, scheduler: str | None,
+              done: Callable[[Task, YieldAggregate], None]) -> None:
+    """Run every task (:func:`simulate_blocks`) and hand each aggregate to ``done``, in completion order.
+
+    In this process when ``processes`` is 1, else on that many local
+    processes, or on the Dask scheduler at ``scheduler``; at most two tasks
+    per worker are in flight, so memory does not grow with the task count.
+    Aggregates are integer sums, so the completion order changes nothing.
+    """
+    tasks = iter(tasks)
+    if scheduler is not None:
+        _run_dask(scheduler, tasks, done)
+    elif processes == 1:
+        for task in tasks:
+            done(task, _run_task(task))
+    else:
+        with ProcessPoolExecutor(max_workers=processes) as pool:
+            pending: dict[Future[YieldAggregate], Task] = {}
+            for task in tasks:
+                pending[pool.submit(simulate_blocks, task.design, task.model, task.seed, task.blocks,
+                                    task.n_wafers)] = task
+                if len(pending) >= 2 * processes:
+                    _drain(pending, done, FIRST_COMPLETED)
+            _drain(pending, done, None)
+
+
+def _run_task(task: Task) -> YieldAggregate:
+    return simulate_blocks(task.design, task.model, task.seed, task.blocks, task.n_wafers)
+
+
+def _drain(pending: dict[Future[YieldAggregate], Task], done: Callable[[Task, YieldAggregate], None],
            when: str | None) -> None:
     finished, _ = wait(pending, return_when=when or "ALL_COMPLETED")
     for future in finished:
         done(pending.pop(future), future.result())
 
 
-def _run_dask(address: str, design: Design, model: DefectModel, seed: int, n_wafers: int,
-              tasks: Iterator[range], done: Callable[[range, YieldAggregate], None]) -> None:
-    """Run the tasks on a Dask distributed cluster, ``2 * threads`` in flight."""
+def _run_dask(address: str, tasks: Iterator[Task], done: Callable[[Task, YieldAggregate], None]) -> None:
+    """Run the tasks on a Dask distributed cluster, ``2 * threads`` in flight.
+
+    Designs and models are sent once each (as tasks that return them). A worker
+    lost mid-run costs only its unfinished tasks: the scheduler runs them
+    again elsewhere (a task is a pure function of its arguments), so the
+    result is the same; only a cluster that is gone, or a task that kills
+    worker after worker, is a :class:`Failure`.
+    """
     try:
         from dask.distributed import Client, KilledWorker, as_completed
     except ImportError:
@@ -427,29 +539,41 @@ def _run_dask(address: str, design: Design, model: DefectModel, seed: int, n_waf
     try:
         with client:
             width = 2 * max(sum(client.nthreads().values()), 1)
-            design_f, model_f = client.scatter([design, model], broadcast=True)
+            scattered: dict[int, Any] = {}
             queue = as_completed()
-            owner: dict[str, range] = {}
+            owner: dict[str, Task] = {}
 
-            def submit(blocks: range) -> None:
-                future = client.submit(simulate_blocks, design_f, model_f, seed, blocks, n_wafers, pure=False)
-                owner[future.key] = blocks
+            def remote(obj: object) -> Any:
+                # A task that returns the object, not client.scatter: a scattered value lost with its
+                # worker is gone (and a broadcast to a dead worker blocks), a task's result is recomputed.
+                if id(obj) not in scattered:
+                    scattered[id(obj)] = (obj, client.submit(_identity, obj, pure=False))
+                return scattered[id(obj)][1]
+
+            def submit(task: Task) -> None:
+                future = client.submit(simulate_blocks, remote(task.design), remote(task.model), task.seed,
+                                       task.blocks, task.n_wafers, pure=False)
+                owner[future.key] = task
                 queue.add(future)
 
-            for blocks in tasks:
-                submit(blocks)
+            for task in tasks:
+                submit(task)
                 if queue.count() >= width:
                     break
             for future in queue:
-                blocks = owner.pop(future.key)
-                done(blocks, future.result())
-                finished += _wafers_in(blocks, n_wafers)
+                task = owner.pop(future.key)
+                done(task, future.result())
+                finished += task.wafers
                 nxt = next(tasks, None)
                 if nxt is not None:
                     submit(nxt)
     except (OSError, TimeoutError, CancelledError, KilledWorker) as exc:
-        raise Failure(f"lost the Dask cluster at {address} after {finished} of {n_wafers} wafers: "
+        raise Failure(f"lost the Dask cluster at {address} after {finished} wafers: "
                       f"{_first_line(exc)}") from None
+
+
+def _identity(obj: object) -> object:
+    return obj
 
 
 def _first_line(exc: BaseException) -> str:

@@ -72,7 +72,8 @@ def variant(design: Design, scheme: str, level: int) -> Design:
     return spec.variant(design, level)
 
 
-def evaluate(design: Design, model: DefectModel, n_wafers: int, seed: int, workers: int = 1) -> dict[str, Any]:
+def evaluate(design: Design, model: DefectModel, n_wafers: int, seed: int, workers: int = 1,
+             scheduler: str | None = None) -> dict[str, Any]:
     """Monte-Carlo full-fabric yield of ``design`` (with its Clopper-Pearson interval) and mean logical cores.
 
     Examples
@@ -84,7 +85,7 @@ def evaluate(design: Design, model: DefectModel, n_wafers: int, seed: int, worke
     """
     from yieldkit.montecarlo import simulate
 
-    result = simulate(design, model, n_wafers, seed, workers=workers)
+    result = simulate(design, model, n_wafers, seed, workers=workers, scheduler=scheduler)
     return {
         "full_fabric_yield": result.full_fabric_yield,
         "ci_low": result.ci_low,
@@ -94,7 +95,7 @@ def evaluate(design: Design, model: DefectModel, n_wafers: int, seed: int, worke
 
 
 def evaluate_sequential(design: Design, model: DefectModel, target_yield: float, n_wafers: int, seed: int,
-                        workers: int = 1) -> dict[str, Any]:
+                        workers: int = 1, scheduler: str | None = None) -> dict[str, Any]:
     """Full-fabric yield of ``design``, stopping early when it is clearly above or below ``target_yield``.
 
     Returns :func:`evaluate`'s record plus ``wafers`` (simulated in the
@@ -105,7 +106,7 @@ def evaluate_sequential(design: Design, model: DefectModel, target_yield: float,
 
     stages = [n for n in STAGES if n < n_wafers] + [n_wafers]
     for i, n in enumerate(stages):
-        stats = evaluate(design, model, n, seed, workers)
+        stats = evaluate(design, model, n, seed, workers, scheduler)
         if i == len(stages) - 1:
             return {**stats, "wafers": n, "stopped": "all wafers"}
         full = int(round(stats["full_fabric_yield"] * n))
@@ -118,7 +119,7 @@ def evaluate_sequential(design: Design, model: DefectModel, target_yield: float,
 
 
 def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_wafers: int, seed: int,
-                    schemes: tuple[str, ...] = SCHEMES, *, workers: int = 1,
+                    schemes: tuple[str, ...] = SCHEMES, *, workers: int = 1, scheduler: str | None = None,
                     progress: Progress | None = None) -> list[dict[str, Any]]:
     """One row per scheme: the least redundancy level reaching ``target_yield``.
 
@@ -139,6 +140,8 @@ def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_w
         Schemes to size, any of :data:`SIZABLE`.
     workers : int
         Processes of each Monte-Carlo run (``yieldkit.montecarlo.simulate``).
+    scheduler : str, optional
+        Dask scheduler address each Monte-Carlo run goes to (same rows).
     progress : callable, optional
         Called with each level's row as soon as it is evaluated.
 
@@ -169,7 +172,7 @@ def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_w
         last: dict[str, Any] | None = None
         for level in (LADDER if spec.sizing else (0,)):
             candidate = variant(design, scheme, level)
-            stats = evaluate_sequential(candidate, model, target_yield, n_wafers, seed, workers)
+            stats = evaluate_sequential(candidate, model, target_yield, n_wafers, seed, workers, scheduler)
             last = {
                 "scheme": scheme,
                 "redundancy": spec.level_label(level, resolve_scheme_params(scheme, candidate.scheme_params)),
@@ -191,10 +194,10 @@ def size_redundancy(design: Design, model: DefectModel, target_yield: float, n_w
     return rows
 
 
-def wafer_scale_row(design: Design, model: DefectModel, n_wafers: int, seed: int, workers: int = 1
-                    ) -> dict[str, Any]:
+def wafer_scale_row(design: Design, model: DefectModel, n_wafers: int, seed: int, workers: int = 1,
+                    scheduler: str | None = None) -> dict[str, Any]:
     """The design as given, in the units of the die comparison."""
-    stats = evaluate(design, model, n_wafers, seed, workers)
+    stats = evaluate(design, model, n_wafers, seed, workers, scheduler)
     wafer_area = math.pi * (design.wafer_diameter_mm / 2.0) ** 2
     enabled = stats["mean_logical_cores"] * design.site_area_mm2
     return {

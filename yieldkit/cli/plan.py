@@ -15,6 +15,7 @@ from yieldkit.cli.options import (
     check_output,
     format_options,
     quiet_option,
+    scheduler_option,
     seed_option,
     wafers_option,
     workers_option,
@@ -26,6 +27,7 @@ from yieldkit.defects import DefectModel
 from yieldkit.design import load_design
 from yieldkit.dies import DieProduct, die_comparison, enabled_units
 from yieldkit.errors import InputError
+from yieldkit.montecarlo import check_scheduler_address
 from yieldkit.sizing import SCHEMES, SIZABLE, size_redundancy, wafer_scale_row
 
 __all__ = ["plan", "SCHEME_COLUMNS", "COMPARISON_COLUMNS"]
@@ -54,6 +56,10 @@ def _run(jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]], workers: int,
             if progress is not None:
                 progress(1)
         return [future.result() for future in futures]
+
+
+def _size_on(design, model, target_yield, n_wafers, seed, schemes, scheduler):  # noqa: ANN001, ANN202
+    return size_redundancy(design, model, target_yield, n_wafers, seed, schemes, scheduler=scheduler)
 
 
 def _scheme_names(text: str) -> tuple[str, ...]:
@@ -86,11 +92,12 @@ def _scheme_names(text: str) -> tuple[str, ...]:
               help="Also write a SEMI G85 map of the conventional dies of one sampled wafer (--seed): good, dead "
                    "(a defect centre in the die) or absent.")
 @workers_option
+@scheduler_option
 @quiet_option
 @format_options
 def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str, n_wafers: int, seed: int,
          die_area_mm2: float, die_units: int, die_units_needed: int, unit_area_fraction: float,
-         die_map_path: str | None, workers: int, quiet: bool, fmt: str | None) -> None:
+         die_map_path: str | None, workers: int, scheduler: str | None, quiet: bool, fmt: str | None) -> None:
     """Least redundancy per scheme reaching a target yield, and the die comparison.
 
     One row per scheme (kind "scheme"): the least redundancy level whose
@@ -104,8 +111,9 @@ def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str
     cores of the existing sites; units needed of the die's units).
     --table shows the main columns of each kind; --json and --csv keep all.
     --workers N sizes the schemes side by side (one scheme per process; the
-    result does not depend on N). --die-map FILE also writes the
-    conventional dies of one wafer (seed --seed, square dies of
+    result does not depend on N). --scheduler ADDRESS runs every Monte-Carlo
+    level on a Dask cluster instead (the same rows). --die-map FILE also
+    writes the conventional dies of one wafer (seed --seed, square dies of
     --die-area-mm2) as a SEMI G85 map.
 
     \b
@@ -121,9 +129,15 @@ def plan(design_name: str, model: DefectModel, target_yield: float, schemes: str
     design = load_design(design_name)
     die = DieProduct(name=f"{die_area_mm2:g} mm^2 die, {die_units_needed} of {die_units} units", die_area_mm2=die_area_mm2,
                      units=die_units, units_needed=die_units_needed, unit_area_fraction=unit_area_fraction)
-    jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [
-        (size_redundancy, (design, model, target_yield, n_wafers, seed, (name,))) for name in names]
-    jobs.append((wafer_scale_row, (design, model, n_wafers, seed)))
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
+        jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [
+            (_size_on, (design, model, target_yield, n_wafers, seed, (name,), scheduler)) for name in names]
+        jobs.append((wafer_scale_row, (design, model, n_wafers, seed, 1, scheduler)))
+        workers = 1  # the levels run on the cluster, one after the other
+    else:
+        jobs = [(size_redundancy, (design, model, target_yield, n_wafers, seed, (name,))) for name in names]
+        jobs.append((wafer_scale_row, (design, model, n_wafers, seed)))
     with progress_bar(len(jobs), quiet, label="sizing") as progress:
         *per_scheme, wafer_row = _run(jobs, workers, progress)
     sized = [{"kind": "scheme", **row} for rows in per_scheme for row in rows]

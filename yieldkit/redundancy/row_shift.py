@@ -41,12 +41,13 @@ run of repairable band rows), a lower bound on the planner's part.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
+import numba
 import numpy as np
 
 from yieldkit.defect_map import DefectMap
-from yieldkit.defects import DefectBatch
+from yieldkit.defects import DefectBatch, sorted_unique
 from yieldkit.design import Design
 from yieldkit.fabric import LinkPlanes, map_out_links, map_out_links_batch
 from yieldkit.repair_map import RepairMap
@@ -342,6 +343,73 @@ class _Band:
         return cls(lr, off, n, design.cols, c0, reach_of(design), spr, first, nominal_left, s0)
 
 
+@numba.njit(cache=True, nogil=True)
+def _group_kernel(site_wafer: np.ndarray, site: np.ndarray, lr: int, off: int, cols: int, c0: int, n: int,
+                  spr: np.ndarray, first: np.ndarray, nominal_left: np.ndarray):  # noqa: ANN202
+    """The fields of :class:`_ShiftGroups` in one pass over a batch's dead sites (sorted by wafer, site).
+
+    Returns ``(keys, wafer, row, start, shift, breakpoints, member, short)``,
+    equal to :meth:`_ShiftGroups.of_numpy`: per (wafer, band row) group the
+    start rank ``a = clip(nominal_left - dead_left - (k - dead_left) // 2, 0,
+    max(L - n, 0))`` and shift ``s = first + a - c0``; per dead site its
+    breakpoint ``x_i - i - s``.
+    """
+    m = site.size
+    g = np.empty(m, dtype=np.int64)
+    x = np.empty(m, dtype=np.int64)
+    k = 0
+    groups = 0
+    for j in range(m):
+        row = site[j] // cols
+        if off <= row < off + lr:
+            key = site_wafer[j] * lr + (row - off)
+            if k == 0 or key != g[k - 1]:
+                groups += 1
+            g[k] = key
+            x[k] = site[j] - row * cols
+            k += 1
+    keys = np.empty(groups, dtype=np.int64)
+    wafer = np.empty(groups, dtype=np.int64)
+    r = np.empty(groups, dtype=np.int64)
+    start = np.empty(groups, dtype=np.int64)
+    shift = np.empty(groups, dtype=np.int64)
+    short = np.empty(groups, dtype=np.bool_)
+    member = np.empty(k, dtype=np.int64)
+    b = np.empty(k, dtype=np.int64)
+    q = -1
+    j = 0
+    while j < k:
+        q += 1
+        lo = j
+        while j < k and g[j] == g[lo]:
+            member[j] = q
+            j += 1
+        count = j - lo
+        dead_left = 0
+        for i in range(lo, j):
+            if x[i] < c0:
+                dead_left += 1
+        key = g[lo]
+        row = key % lr
+        keys[q] = key
+        wafer[q] = key // lr
+        r[q] = row
+        start[q] = lo
+        live = spr[row] - count
+        a = nominal_left[row] - dead_left - (count - dead_left) // 2
+        top = live - n if live - n > 0 else 0
+        if a < 0:
+            a = 0
+        if a > top:
+            a = top
+        s = first[row] + a - c0
+        shift[q] = s
+        short[q] = live < n
+        for i in range(lo, j):
+            b[i] = x[i] - (i - lo) - s
+    return keys, wafer, r, start, shift, b, member, short
+
+
 @dataclass(frozen=True, eq=False)
 class _ShiftGroups:
     """The band rows with dead sites in a batch, one *group* per (wafer, row), and their shift functions.
@@ -358,7 +426,6 @@ class _ShiftGroups:
     row: np.ndarray
     start: np.ndarray
     shift: np.ndarray
-    kb: np.ndarray
     breakpoints: np.ndarray
     member: np.ndarray
     short: np.ndarray
@@ -367,6 +434,15 @@ class _ShiftGroups:
 
     @classmethod
     def of(cls, band: _Band, batch: DefectBatch) -> "_ShiftGroups":
+        keys, wafer, r, start, shift, b, member, short = _group_kernel(
+            batch.site_wafer, batch.site, band.lr, band.off, band.cols, band.c0, band.n, band.spr, band.first,
+            band.nominal_left)
+        big, offset = 4 * band.cols + 8, 2 * band.cols + 2
+        return cls(keys, wafer, r, start, shift, b, member, short, big, offset)
+
+    @classmethod
+    def of_numpy(cls, band: _Band, batch: DefectBatch) -> "_ShiftGroups":
+        """:meth:`of` in whole-array numpy (the reference of :func:`_group_kernel`, for the tests)."""
         lr, cols, c0, n = band.lr, band.cols, band.c0, band.n
         row = batch.site // cols
         in_band = (row >= band.off) & (row < band.off + lr)
@@ -386,16 +462,96 @@ class _ShiftGroups:
         shift = band.first[r] + a - c0
         b = x - i - shift[member]
         big, offset = 4 * cols + 8, 2 * cols + 2
-        kb = member * big + (b + offset)  # sorted: b is non-decreasing within a group
-        return cls(keys, wafer, r, start, shift, kb, b, member, live < n, big, offset)
+        return cls(keys, wafer, r, start, shift, b, member, live < n, big, offset)
+
+    @cached_property
+    def kb(self) -> np.ndarray:
+        """Sorted keys of the breakpoints, ``member * big + b + offset`` (b is non-decreasing within a group)."""
+        return self.member * self.big + (self.breakpoints + self.offset)
 
     def delta(self, k: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Shift of nominal column ``t`` in group ``k`` [columns]."""
         return self.shift[k] + np.searchsorted(self.kb, k * self.big + (t + self.offset), side="right") - self.start[k]
 
 
+@numba.njit(cache=True, nogil=True)
+def _delta_at(kb_b: np.ndarray, lo: int, hi: int, shift: int, t: int) -> int:
+    """Shift of nominal column ``t`` of a group whose sorted breakpoints are ``kb_b[lo:hi]``."""
+    k = 0
+    for j in range(lo, hi):
+        if kb_b[j] <= t:
+            k += 1
+        else:
+            break
+    return shift + k
+
+
+@numba.njit(cache=True, nogil=True)
+def _pair_kernel(keys: np.ndarray, row: np.ndarray, start: np.ndarray, shift: np.ndarray, b: np.ndarray,
+                 s0: np.ndarray, lr: int, c0: int, n: int, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: its row fails the reach with the row above (``up``) / below (``down``).
+
+    Loop form of :func:`_pair_failures_numpy`: the same query columns (the
+    group's breakpoints clipped to the logical span, and ``c0``) and the same
+    comparisons, one group at a time (a group has a handful of breakpoints).
+    """
+    g_count = keys.size
+    total = b.size
+    up = np.zeros(g_count, dtype=np.bool_)
+    down = np.zeros(g_count, dtype=np.bool_)
+    hi_t = c0 + n - 1
+    for g in range(g_count):
+        lo = start[g]
+        hi = start[g + 1] if g + 1 < g_count else total
+        r = row[g]
+        for q in range(lo, hi + 1):
+            t = b[q] if q < hi else c0
+            if t < c0:
+                t = c0
+            if t > hi_t:
+                t = hi_t
+            own = _delta_at(b, lo, hi, shift[g], t)
+            for step in (-1, 1):
+                r_nb = r + step
+                if r_nb < 0 or r_nb >= lr:
+                    continue
+                nb = g + step
+                if 0 <= nb < g_count and keys[nb] == keys[g] + step:
+                    nlo = start[nb]
+                    nhi = start[nb + 1] if nb + 1 < g_count else total
+                    other = _delta_at(b, nlo, nhi, shift[nb], t)
+                else:
+                    other = s0[r_nb]
+                if abs(own - other) > reach:
+                    if step < 0:
+                        up[g] = True
+                    else:
+                        down[g] = True
+    return up, down
+
+
 def _pair_failures(band: _Band, groups: _ShiftGroups) -> tuple[np.ndarray, np.ndarray]:
     """``(wafer, top row)`` of the adjacent band pairs whose shifts differ by more than the reach.
+
+    The shifts are step functions: comparing a group with each neighbouring
+    row at the group's breakpoints and at ``c0`` finds every violation
+    (:func:`_pair_kernel`; :func:`_pair_failures_numpy` is the vectorised
+    reference it replaced, 5-10x slower for its temporaries).
+    """
+    if groups.keys.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    up, down = _pair_kernel(groups.keys, groups.row, groups.start, groups.shift, groups.breakpoints,
+                            band.s0, band.lr, band.c0, band.n, float(band.reach))
+    return (np.concatenate([groups.wafer[up], groups.wafer[down]]),
+            np.concatenate([groups.row[up] - 1, groups.row[down]]))
+
+
+def _pair_failures_numpy(band: _Band, groups: _ShiftGroups) -> tuple[np.ndarray, np.ndarray]:
+    """``(wafer, top row)`` of the adjacent band pairs whose shifts differ by more than the reach (numpy).
+
+    The vectorised reference of :func:`_pair_failures` (same pairs, possibly
+    in another order and with repeats, which the outcome does not see); kept
+    for the tests.
 
     The shifts are step functions: comparing a group with each neighbouring
     row at the group's breakpoints and at ``c0`` finds every violation.
@@ -511,7 +667,7 @@ def longest_run_batch(n_wafers: int, n_rows: int, bad_row_wafer: np.ndarray, bad
     gaps = lo - prev_hi
     last = np.ones(w.size, dtype=bool)
     last[:-1] = w[1:] != w[:-1]
-    run[np.unique(w)] = 0
+    run[w] = 0
     np.maximum.at(run, w, gaps)
     np.maximum.at(run, w[last], n_rows - hi[last])
     untouched = np.ones(n_wafers, dtype=bool)
