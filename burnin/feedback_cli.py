@@ -67,7 +67,7 @@ def feedback(db_url, model_path, lots, seed, plot_path, fmt) -> None:
         engine.dispose()
     missing = sorted(set(lots) - set(counts["lot"]))
     if missing:
-        raise InputError(f"unknown lot {missing[0]!r} (or a lot without wafers)", parameter="lot")
+        raise InputError(f"--lot: unknown lot {missing[0]!r} (or a lot without wafers)")
     if counts.empty:
         raise InputError("the database holds no wafers: create a lot first (yieldkit lot create)")
     designs = sorted(set(counts["design"]))
@@ -76,8 +76,7 @@ def feedback(db_url, model_path, lots, seed, plot_path, fmt) -> None:
         raise InputError(f"{model_path}: model calibrated on design {provenance.design!r}, "
                          f"but the wafers are of design {other!r}", parameter="model")
     if len(designs) > 1:
-        raise InputError(f"the wafers are of several designs ({', '.join(designs)}): choose lots with --lot",
-                         parameter="lot")
+        raise InputError(f"the wafers are of several designs ({', '.join(designs)}): choose lots with --lot")
     from yieldkit.views.feedback import lot_feedback, plot_feedback
 
     design = load_design(designs[0])
