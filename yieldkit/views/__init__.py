@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from yieldkit.views.commonality import commonality, commonality_levels, plot_commonality
 from yieldkit.views.control_chart import p_chart, plot_control_chart, u_chart, western_electric
+from yieldkit.views.feedback import lot_feedback, plot_feedback
 from yieldkit.views.gallery import plot_wafer_gallery
 from yieldkit.views.hazard import plot_failures_per_hour
 from yieldkit.views.pareto import plot_pareto
@@ -61,8 +62,8 @@ from yieldkit.views.yield_curves import plot_yield_curves, spares_label
 
 __all__ = [
     "classify_signature", "classify_wafers", "commonality", "frequency_from_counts", "commonality_levels", "lot_signature_summary",
-    "lot_waterfall", "p_chart", "plot_commonality", "plot_control_chart", "plot_failures_per_hour",
-    "plot_pareto", "plot_stacked_map", "plot_wafer_gallery", "plot_wafer_map", "plot_waterfall",
+    "lot_feedback", "lot_waterfall", "p_chart", "plot_commonality", "plot_control_chart", "plot_failures_per_hour",
+    "plot_feedback", "plot_pareto", "plot_stacked_map", "plot_wafer_gallery", "plot_wafer_map", "plot_waterfall",
     "plot_weibull_probability", "plot_yield_curves", "signature_features", "site_categories",
     "spares_label", "stack_frequency", "u_chart", "waterfall_steps", "weibull_bounds",
     "western_electric", "zone_statistics",
