@@ -111,6 +111,11 @@ def _fit_and_lot_report(ctx: Any, path: Path, lot: str, campaign: str) -> None:
             ctx.report.table(fit.summary.reset_index())
             ctx.report.image("weibull_probability.png", f"Probability plot of the core failures of {campaign}")
             click.echo(f"burn-in: p = {fit.p_:.3g} defective, beta = {fit.beta_:.3g}, eta = {fit.eta_:.3g} h")
+            if fit.p_ > 0.99:
+                why = (f"p at its upper bound: {DEMO_HOURS:g} h cannot separate a defective fraction from a "
+                       f"decreasing hazard (beta = {fit.beta_:.2g} < 1, infant mortality); longer burn-in would.")
+                ctx.report.paragraph(why, note=True)
+                click.echo(f"burn-in: {why}")
         click.echo(f"burn-in: writing the lot report of {lot}")
         written = lot_report(engine, lot, campaign).write(ctx.out_dir / "lot_report.html")
     finally:

@@ -27,6 +27,7 @@ from db.life_data import campaign_survival
 from db.migrate import check_schema
 from db.models import Campaign, Lot, Run, Wafer
 from yieldkit.cli.command import Command
+from yieldkit.cli.options import output_option
 from yieldkit.design import load_design
 from yieldkit.errors import InputError
 from yieldkit.outputs import check_output_path
@@ -164,7 +165,7 @@ def lot_report(engine, lot: str, campaign: str | None = None) -> Report:
 @click.command(cls=Command)
 @click.option("--lot", "lot", required=True, help="Lot name.")
 @click.option("--campaign", "campaign", default=None, help="Burn-in campaign (default: the lot's latest).")
-@click.option("-o", "--output", "output", default="report.html", show_default=True, help="HTML file to write.")
+@output_option("HTML file to write.", suffixes=(".html", ".htm"), default="report.html")
 @db_option
 def report_cmd(lot: str, campaign: str | None, output: str, db_url: str | None) -> None:
     """Write the HTML report of lot LOT: summary, wafer gallery, stacked map, waterfall, burn-in views, remaps.
