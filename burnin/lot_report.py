@@ -82,6 +82,7 @@ def lot_report(engine, lot: str, campaign: str | None = None) -> Report:
     import matplotlib
     matplotlib.use("Agg")
     from yieldkit.reliability import LFPWeibullFitter, plot_probability
+    from yieldkit.views.commonality import FACTORS
     from yieldkit.views import (
         classify_wafers,
         commonality,
@@ -138,8 +139,12 @@ def lot_report(engine, lot: str, campaign: str | None = None) -> Report:
 
         _view(report, f"Probability plot of the core failures of campaign {campaign} (LFP Weibull fit)", life)
         runs = db.analysis.run_failures(engine, cores_per_wafer=design.logical_cores)
-        _view(report, "Commonality: failures against station, operator, oven, lot", lambda: plot_commonality(
-            commonality(runs, exposure="core_hours"), runs, exposure="core_hours"))
+        varied = [f for f in FACTORS if f in runs and runs[f].nunique() > 1]
+        if varied:
+            _view(report, f"Commonality: failures against {', '.join(varied)}", lambda: plot_commonality(
+                commonality(runs, varied, exposure="core_hours"), runs, exposure="core_hours"))
+        else:
+            report.paragraph(f"Commonality: not shown (every run shares one {', '.join(FACTORS)}).", note=True)
         by_lot = db.analysis.failure_rate_by_period(engine, cores_per_wafer=design.logical_cores)
         _view(report, "p-chart of the share of cores failing, by lot", lambda: plot_control_chart(p_chart(by_lot)))
 
