@@ -100,13 +100,13 @@ class CampaignSpec:
 
     def __post_init__(self) -> None:
         if not (self.hours >= 0 and math.isfinite(self.hours)):
-            raise InputError(f"hours must be >= 0, got {self.hours:g}", parameter="hours")
+            raise InputError(f"must be a finite number >= 0 [h], got {self.hours:g}", parameter="hours")
         if not self.step_h > 0:
-            raise InputError(f"step must be > 0 h, got {self.step_h:g}", parameter="step_h")
+            raise InputError(f"must be > 0 [h], got {self.step_h:g}", parameter="step_h")
         if not self.voltage_v > 0:
-            raise InputError(f"voltage must be > 0 V, got {self.voltage_v:g}", parameter="voltage_v")
+            raise InputError(f"must be > 0 [V], got {self.voltage_v:g}", parameter="voltage_v")
         if not self.temp_c > -273.15:
-            raise InputError(f"temperature must be above 0 K, got {self.temp_c:g}", parameter="temp_c")
+            raise InputError(f"must be above -273.15 [degC], got {self.temp_c:g}", parameter="temp_c")
 
     def params(self) -> dict[str, Any]:
         """What must agree between a campaign and its resumption."""

@@ -55,8 +55,9 @@ __all__ = ["lot", "burnin"]
 
 
 def _engine(db_url: str | None, *, create: bool = False):
-    """An engine on a database at the newest revision (``create``: an empty database is migrated first)."""
-    engine = make_engine(db_url)
+    """An engine on a database at the newest revision (``create``: an empty or new database is migrated first;
+    otherwise a missing SQLite file is bad input and is not created)."""
+    engine = make_engine(db_url, must_exist=not create)
     try:
         if create and current(engine).revision is None:
             upgrade(engine)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sqlalchemy import select
 
 from db.engine import make_engine
@@ -58,3 +60,13 @@ def test_scan_prints_findings_and_writes_nothing(db_url):
     assert out.exit_code == 0, out.output
     status = json.loads(run("burnin", "status", "--lot", "LS", "--db", db_url, "--json").output)
     assert status[0]["runs"] == 0 and status[0]["remaps"] == 0
+
+
+@pytest.mark.parametrize("args", [["lot", "show", "L1"], ["lot", "list"], ["burnin", "status"], ["burnin", "evaluate"],
+                                  ["burnin", "run", "--lot", "L1", "--hours", "1", "--station", "S", "--operator", "o",
+                                   "--seed", "1"]])
+def test_commands_other_than_lot_create_do_not_create_a_missing_database(tmp_path, args):
+    path = tmp_path / "nope.db"
+    result = run(*args, "--db", f"sqlite:///{path}")
+    assert result.exit_code == 2, result.output
+    assert "nope.db" in result.output and not path.exists()
