@@ -31,6 +31,13 @@ def repair_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # --- exit codes of the boundary ------------------------------------------------------------------
 
+def _wrapped_interrupt() -> SystemError:
+    """What CPython raises when a signal handler's KeyboardInterrupt meets a compiled call's return."""
+    error = SystemError("CPUDispatcher(<function _split_distinct>) returned a result with an exception set")
+    error.__cause__ = KeyboardInterrupt()
+    return error
+
+
 @pytest.mark.parametrize(("error", "code", "text"), [
     (InputError("must be > 0, got 0.0", parameter="radial_beta"), 2, "--radial-beta: must be > 0"),
     (InputError("no scheduler at 'garbage'", parameter="scheduler"), 2, "--scheduler: no scheduler at 'garbage'"),
@@ -41,6 +48,7 @@ def repair_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"), 1, "Connection refused"),
     (OSError(errno.ENOSPC, "No space left on device", "/scratch/x"), 1, "/scratch/x: No space left on device"),
     (MemoryError(), 1, "out of memory"),
+    (_wrapped_interrupt(), 130, "interrupted"),  # Ctrl-C inside a numba loop surfaces like this
 ])
 def test_library_errors_become_one_line_with_the_option_and_exit_code(monkeypatch: pytest.MonkeyPatch,
                                                                        error: BaseException, code: int,

@@ -79,6 +79,10 @@ class RootGroup(Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             raise Interrupted from None
+        except SystemError as exc:  # Ctrl-C inside a compiled (numba) loop arrives wrapped
+            if _caused_by_interrupt(exc):
+                raise Interrupted from None
+            raise
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -110,6 +114,18 @@ class RootGroup(Group):
         except Exception as exc:  # noqa: BLE001 - the CLI boundary: one line, never a traceback
             _fail(f"{type(exc).__name__}: {exc} (YIELDKIT_DEBUG=1 shows the traceback)", 1)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """True when a KeyboardInterrupt is in the exception's cause or context chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
