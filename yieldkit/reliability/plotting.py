@@ -48,9 +48,17 @@ from yieldkit.reliability.plotting_positions import nonparametric_cdf
 __all__ = ["PAPERS", "confidence_band", "paper_of", "plot_probability"]
 
 _LOG_PAPER = {"lognormal"}
+
+
+def _weibull_paper_inverse(y: np.ndarray) -> np.ndarray:
+    """F = 1 - exp(-exp(y)); exp overflows to inf far above the plot, where F is 1 exactly."""
+    with np.errstate(over="ignore"):
+        return -np.expm1(-np.exp(y))
+
+
 #: Probability paper: name -> (transform of F, inverse transform, axis label).
 PAPERS = {
-    "weibull": (lambda f: np.log(-np.log1p(-f)), lambda y: -np.expm1(-np.exp(y)), "ln(-ln(1 - F))"),
+    "weibull": (lambda f: np.log(-np.log1p(-f)), _weibull_paper_inverse, "ln(-ln(1 - F))"),
     "lognormal": (special.ndtri, special.ndtr, "Phi^-1(F)"),
 }
 _TICKS = [m * 10.0 ** e for e in range(-7, -1) for m in (1, 1.5, 2, 3, 5, 7)] + [0.1, 0.2, 0.3, 0.5, 0.9, 0.99, 0.999]
