@@ -11,6 +11,8 @@ median of a few runs; and how many levels and wafers each scheme simulated.
 from __future__ import annotations
 
 import statistics
+import sys
+from pathlib import Path
 import time
 
 from yieldkit.defects import DefectModel
@@ -56,4 +58,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the benchmarks package
     main()

@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from yieldkit.defects import DefectModel
 from yieldkit.design import load_design
@@ -69,4 +71,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the benchmarks package
     main()

@@ -110,3 +110,69 @@ def test_quick_repair_keeps_rows_without_dead_sites() -> None:
     changed = np.flatnonzero((m.physical_of_logical != clean.physical_of_logical).any(axis=1))
     row0 = int(clean.physical_of_logical[0, 0] // design.cols)
     assert set(changed.tolist()) <= {3 - row0, 9 - row0}
+
+
+# --- local re-routing of bands pinned to fixed rows ------------------------------------------------
+
+def _feasible_band(unusable: np.ndarray, top: np.ndarray, bottom: np.ndarray, d: int, lc: int) -> bool:
+    """Brute force: some choice of lc increasing usable columns per row meets every pin and edge limit."""
+    from itertools import combinations, product
+
+    choices = [[c for c in combinations(np.flatnonzero(~row).tolist(), lc)] for row in unusable]
+    for pick in product(*choices):
+        p = np.array(pick).reshape(len(pick), lc)
+        if top.size and (np.abs(p[0] - top) > d).any():
+            continue
+        if bottom.size and (np.abs(p[-1] - bottom) > d).any():
+            continue
+        if (np.abs(np.diff(p, axis=0)) > d).any():
+            continue
+        return True
+    return False
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 2), st.integers(1, 3), st.data())
+def test_band_rerouting_is_sound_and_complete(k: int, d: int, lc: int, data: st.DataObject) -> None:
+    from yieldkit.redundancy.row_col import _reroute_window
+
+    n = lc + data.draw(st.integers(0, 2))
+    unusable = np.array(data.draw(st.lists(st.booleans(), min_size=k * n, max_size=k * n)), bool).reshape(k, n)
+    unusable &= np.array(data.draw(st.lists(st.booleans(), min_size=k * n, max_size=k * n)), bool).reshape(k, n)
+    pins = [np.sort(np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=lc, max_size=lc, unique=True))))
+            if data.draw(st.booleans()) else np.zeros(0, np.int64) for _ in range(2)]
+    top, bottom = (p.astype(np.int64) for p in pins)
+    ok, pos = _reroute_window(unusable, top, bottom, d, lc)
+    assert ok == _feasible_band(unusable, top, bottom, d, lc)
+    if ok:
+        assert not unusable[np.arange(k)[:, None], pos].any()
+        assert (np.diff(pos, axis=1) > 0).all() and (np.abs(np.diff(pos, axis=0)) <= d).all()
+        assert top.size == 0 or (np.abs(pos[0] - top) <= d).all()
+        assert bottom.size == 0 or (np.abs(pos[-1] - bottom) <= d).all()
+
+
+def test_two_dead_sites_in_a_row_are_repaired_by_a_local_band() -> None:
+    # the row shifts by 2 past its dead sites, more than d = 1 from its neighbours: the quick shift fails,
+    # a band of a few rows around it is re-routed and the rest of the array keeps its static positions
+    design = rc_design(40, 2)
+    clean = plan_repair(design, DefectMap.empty(design))
+    row = 20
+    m = plan_repair(design, DefectMap(design.rows, design.cols, [row * design.cols + 5, row * design.cols + 9]))
+    assert m.complete and m.algorithm == "row-col/local" and verify_repair_map(m, design) == []
+    changed = np.flatnonzero((m.physical_of_logical != clean.physical_of_logical).any(axis=1))
+    row0 = int(clean.physical_of_logical[0, 0] // design.cols)
+    assert changed.size and changed.min() >= row - row0 - 2 and changed.max() <= row - row0 + 2
+
+
+def test_local_rerouting_agrees_with_the_assessor_on_sampled_wafers() -> None:
+    design = rc_design(60, 2)
+    batch = sample_batch(design, DefectModel(2.0, alpha=2), 40, np.random.default_rng(12))
+    outcome = assessor_for(design)(batch)
+    algorithms = set()
+    for i in range(batch.n_wafers):
+        m = plan_repair(design, batch.wafer(i, "rc"))
+        algorithms.add(m.algorithm)
+        assert verify_repair_map(m, design) == []
+        assert m.complete == outcome.full[i]
+        assert m.logical_rows * m.logical_cols == outcome.logical_cores[i]
+    assert "row-col/local" in algorithms

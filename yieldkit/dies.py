@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from yieldkit.models import negative_binomial_yield, poisson_yield
 
@@ -79,7 +79,7 @@ def die_yield_with_units(d0_per_cm2: float, die_area_mm2: float, alpha: float | 
 
     def given(lam: np.ndarray) -> np.ndarray:
         p_unit = -np.expm1(-lam * unit_area_fraction / units)
-        return np.exp(-lam * (1.0 - unit_area_fraction)) * stats.binom.cdf(spare, units, p_unit)
+        return np.exp(-lam * (1.0 - unit_area_fraction)) * special.bdtr(spare, units, p_unit)
 
     if alpha is None:
         return float(given(np.array([mu]))[0])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from yieldkit.errors import InputError
 
@@ -66,8 +66,8 @@ def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float 
         raise InputError(f"must be in (0, 1), got {confidence!r}", parameter="confidence")
     tail = (1.0 - confidence) / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        low = np.where(k > 0, stats.beta.ppf(tail, k, n - k + 1), 0.0)
-        high = np.where(k < n, stats.beta.ppf(1.0 - tail, k + 1, n - k), 1.0)
+        low = np.where(k > 0, special.betaincinv(k, n - k + 1, tail), 0.0)
+        high = np.where(k < n, special.betaincinv(k + 1, n - k, 1.0 - tail), 1.0)
     if low.ndim == 0:
         return float(low), float(high)
     return low, high

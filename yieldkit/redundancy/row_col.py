@@ -290,15 +290,159 @@ def _shift_rows(unusable: np.ndarray, rows: np.ndarray, pos: np.ndarray, which: 
     return out
 
 
-def _quick_full(design: Design, defects: DefectMap) -> np.ndarray | None:
-    """The quick full repair, when it exists: ``pos`` of the static rows, else None.
+@numba.njit(cache=True)
+def _reroute_window(unusable: np.ndarray, top: np.ndarray, bottom: np.ndarray, d: int, lc: int
+                    ) -> tuple[bool, np.ndarray]:
+    """Leftmost logical columns through a band of rows pinned to fixed rows above and below.
 
-    Rows without dead sites keep their static (defect-free) positions and need
-    no rerouting; a row with dead sites shifts its logical columns right past
-    them (see :func:`_shift_rows`). Valid when every shifted row still holds
-    every column and each of its vertical edges stays within ``d`` with a
-    live L route; dead sites far apart (each row's shift at most d) always
-    pass. ``defects`` has its dead links mapped out already.
+    ``unusable`` (k, n) holds the band's rows; ``top`` / ``bottom`` the
+    columns of the fixed rows just above / below the band (empty: the band
+    touches the array's edge there). Column m takes one usable site per row,
+    right of column m - 1 in every row, consecutive sites within ``d``, the
+    first within ``d`` of ``top[m]`` and the last within ``d`` of
+    ``bottom[m]``. Feasible columns are closed under the pointwise minimum,
+    so the depth-first, left-to-right search finds the leftmost one, which
+    leaves the most room to the next column (the GCR argument of [1]_, with
+    pinned ends). A site from which the band cannot be completed is marked
+    for the current column only: the pins of the next column differ.
+
+    Returns ``(ok, pos)`` with ``pos`` (k, lc) the physical column of each
+    logical column in each band row (valid when ``ok``).
+    """
+    k, n = unusable.shape
+    pos = np.full((k, lc), -1, np.int64)
+    stamp = np.zeros((k, n), np.int64)  # == m + 1: no completion from here for column m
+    lower = np.zeros(k, np.int64)  # leftmost allowed column in each row (right of the previous column)
+    path = np.zeros(k, np.int64)
+    cursor = np.zeros(k, np.int64)
+    has_top = top.size > 0
+    has_bottom = bottom.size > 0
+    for m in range(lc):
+        t = 0
+        cursor[0] = 0
+        while True:
+            if t < 0:
+                return False, pos
+            lo = lower[t]
+            hi = n - 1
+            if t == 0:
+                if has_top:
+                    lo = max(lo, top[m] - d)
+                    hi = min(hi, top[m] + d)
+            else:
+                lo = max(lo, path[t - 1] - d)
+                hi = min(hi, path[t - 1] + d)
+            if t == k - 1 and has_bottom:
+                lo = max(lo, bottom[m] - d)
+                hi = min(hi, bottom[m] + d)
+            u = max(lo, cursor[t])
+            while u <= hi and (unusable[t, u] or stamp[t, u] == m + 1):
+                u += 1
+            if u > hi:  # no site of row t continues the path: path[t - 1] is a dead end for this column
+                t -= 1
+                if t >= 0:
+                    stamp[t, path[t]] = m + 1
+                    cursor[t] = path[t] + 1
+                continue
+            path[t] = u
+            if t == k - 1:
+                break
+            t += 1
+            cursor[t] = 0
+        for r in range(k):
+            pos[r, m] = path[r]
+            lower[r] = path[r] + 1
+    return True, pos
+
+
+#: Half-heights [rows] of the bands re-routed around a violated vertical edge, tried in turn.
+LOCAL_BANDS = (2, 8, 32)
+
+
+def _bands(edges: np.ndarray, half: int, n_rows: int) -> list[tuple[int, int]]:
+    """Disjoint row bands ``[a, b]`` (inclusive) covering ``half`` rows around each violated edge (i, i + 1).
+
+    Bands that overlap or touch are merged, so each band is pinned to rows
+    outside every band.
+    """
+    bands: list[tuple[int, int]] = []
+    for i in np.sort(edges).tolist():
+        a, b = max(i - half + 1, 0), min(i + half, n_rows - 1)
+        if bands and a <= bands[-1][1] + 1:
+            bands[-1] = (bands[-1][0], max(bands[-1][1], b))
+        else:
+            bands.append((a, b))
+    return bands
+
+
+def _rows_at(pos: np.ndarray, idx: np.ndarray, new: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Positions of the array rows ``at``: ``new`` where the sorted ``idx`` changed them, else the static ``pos``."""
+    out = pos[at]
+    if idx.size:
+        k = np.minimum(np.searchsorted(idx, at), idx.size - 1)
+        mine = idx[k] == at
+        out[mine] = new[k[mine]]
+    return out
+
+
+def _violated_edges(pos: np.ndarray, idx: np.ndarray, new: np.ndarray, d: int) -> np.ndarray:
+    """Vertical edges ``(i, i + 1)`` longer than ``d`` among those touching a changed row (static edges never are)."""
+    tops = np.unique(np.concatenate([idx - 1, idx]))
+    tops = tops[(tops >= 0) & (tops < pos.shape[0] - 1)]
+    gap = np.abs(_rows_at(pos, idx, new, tops + 1) - _rows_at(pos, idx, new, tops))
+    return tops[(gap > d).any(axis=1)]
+
+
+def _reroute_locally(design: Design, rows: np.ndarray, pos: np.ndarray, idx: np.ndarray, new: np.ndarray,
+                     dead_r: np.ndarray, dead_c: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Repair the shifted array by re-routing bands of rows around its violated vertical edges.
+
+    The array is the static ``pos`` with rows ``idx`` changed to ``new``.
+    Each band (:data:`LOCAL_BANDS` rows above and below the violations) is
+    routed afresh by :func:`_reroute_window`, pinned to the rows just outside
+    it; bands grow when one fails. Returns the changed rows and their
+    positions, or None when the widest bands fail (GCR with row exclusion
+    plans the wafer).
+    """
+    lr = rows.size
+    sel = np.full(design.rows, -1, np.int64)
+    sel[rows] = np.arange(lr)
+    band_of_dead = sel[dead_r]
+    for half in LOCAL_BANDS:
+        edges = _violated_edges(pos, idx, new, d)
+        if edges.size == 0:
+            return idx, new
+        routed_idx, routed = [idx], [new]
+        for a, b in _bands(edges, half, lr):  # pinned to rows outside every band: unchanged this round
+            unusable = ~design.site_exists[rows[a:b + 1]]
+            hit = (band_of_dead >= a) & (band_of_dead <= b)
+            unusable[band_of_dead[hit] - a, dead_c[hit]] = True
+            pins = _rows_at(pos, idx, new, np.array([a - 1, b + 1]).clip(0, lr - 1))
+            ok, band = _reroute_window(unusable, pins[0] if a > 0 else pins[0, :0], pins[1] if b < lr - 1 else
+                                       pins[1, :0], d, pos.shape[1])
+            if ok:
+                routed_idx.append(np.arange(a, b + 1))
+                routed.append(band)
+        # later bands override earlier rows: keep the last position given to each row
+        all_idx, all_new = np.concatenate(routed_idx), np.concatenate(routed)
+        idx, last = np.unique(all_idx[::-1], return_index=True)
+        new = all_new[::-1][last]
+    return (idx, new) if _violated_edges(pos, idx, new, d).size == 0 else None
+
+
+def _quick_full(design: Design, defects: DefectMap) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """The quick full repair, when it exists: ``(idx, new, algorithm)``, else None.
+
+    The repair keeps the static (defect-free) rows and positions but for the
+    static-row indices ``idx``, whose positions become ``new``. Rows without
+    dead sites keep their static positions; a row with dead sites shifts its
+    logical columns right past them (see :func:`_shift_rows`). When every
+    vertical edge stays within ``d`` (always, when each row's shift is at
+    most d) that is the repair (``row-col/shift``); otherwise bands of rows
+    around the violated edges are re-routed, pinned to the rows outside
+    them (:func:`_reroute_locally`, ``row-col/local``). Either way every
+    changed edge must keep a live L route. ``defects`` has its dead links
+    mapped out already.
     """
     static = _static_array(design)
     if static is None:
@@ -308,36 +452,37 @@ def _quick_full(design: Design, defects: DefectMap) -> np.ndarray | None:
     dead_r, dead_c = np.divmod(defects.dead_sites, design.cols)
     sel = np.full(design.rows, -1, np.int64)
     sel[rows] = np.arange(rows.size)
-    which = np.unique(sel[dead_r])
-    which = which[which >= 0]
-    if which.size == 0:
-        return pos
-    unusable = np.zeros((which.size, design.cols), dtype=bool)
-    unusable[:] = ~design.site_exists[rows[which]]
-    local = np.searchsorted(rows[which], dead_r)
-    hit = (local < which.size) & (rows[which][np.minimum(local, which.size - 1)] == dead_r)
+    idx = np.unique(sel[dead_r])
+    idx = idx[idx >= 0]
+    if idx.size == 0:
+        return idx, pos[:0], "row-col/shift"
+    unusable = np.zeros((idx.size, design.cols), dtype=bool)
+    unusable[:] = ~design.site_exists[rows[idx]]
+    local = np.searchsorted(rows[idx], dead_r)
+    hit = (local < idx.size) & (rows[idx][np.minimum(local, idx.size - 1)] == dead_r)
     unusable[local[hit], dead_c[hit]] = True
-    new = _shift_rows(unusable, np.arange(which.size), pos[which], np.arange(which.size))
+    new = _shift_rows(unusable, np.arange(idx.size), pos[idx], np.arange(idx.size))
     if (new < 0).any():
         return None
-    out = pos.copy()
-    out[which] = new
-    # vertical edges touching a shifted row: (i - 1, i) and (i, i + 1)
-    tops = np.unique(np.concatenate([which - 1, which]))
-    tops = tops[(tops >= 0) & (tops < rows.size - 1)]
-    if tops.size:
-        if (np.abs(out[tops + 1] - out[tops]) > d).any():
+    algorithm = "row-col/shift"
+    if _violated_edges(pos, idx, new, d).size:
+        rerouted = _reroute_locally(design, rows, pos, idx, new, dead_r, dead_c, d)
+        if rerouted is None:
             return None
-        planes = _static_planes(design)
-        if planes is not None:
-            r1 = np.repeat(rows[tops], pos.shape[1])
-            r2 = np.repeat(rows[tops + 1], pos.shape[1])
-            if not planes.routes_ok(r1, out[tops].ravel(), r2, out[tops + 1].ravel()).all():
-                return None
-            chain = rows[which]
-            if planes.row_blocked(chain, out[which, 0], out[which, -1]).any():
-                return None
-    return out
+        (idx, new), algorithm = rerouted, "row-col/local"
+    planes = _static_planes(design)
+    if planes is not None:
+        # vertical edges touching a changed row: (i - 1, i) and (i, i + 1); the changed rows' chains
+        tops = np.unique(np.concatenate([idx - 1, idx]))
+        tops = tops[(tops >= 0) & (tops < rows.size - 1)]
+        upper, lower = _rows_at(pos, idx, new, tops), _rows_at(pos, idx, new, tops + 1)
+        n = pos.shape[1]
+        if not planes.routes_ok(np.repeat(rows[tops], n), upper.ravel(), np.repeat(rows[tops + 1], n),
+                                lower.ravel()).all():
+            return None
+        if planes.row_blocked(rows[idx], new[:, 0], new[:, -1]).any():
+            return None
+    return idx, new, algorithm
 
 
 def _plan_arrays(design: Design, defects: DefectMap, allow_degraded: bool
@@ -348,7 +493,10 @@ def _plan_arrays(design: Design, defects: DefectMap, allow_degraded: bool
     static = _static_array(design)
     quick = _quick_full(design, defects)
     if quick is not None:
-        return True, static[0], quick, "", "row-col/shift"
+        idx, new, algorithm = quick
+        pos = static[1].copy()
+        pos[idx] = new
+        return True, static[0], pos, "", algorithm
     d = distance_of(design)
     lr, lc = design.logical_rows, design.logical_cols
     unusable = ~design.site_exists
@@ -427,7 +575,10 @@ def assessor(design: Design):  # noqa: ANN201
         cores = np.full(nw, static_cores, dtype=np.int64)
         touched = np.unique(batch.site_wafer)
         for w in touched:
-            complete, rows, pos, _, _ = _plan_arrays(design, batch.wafer(int(w)), allow_degraded=True)
+            wafer = batch.wafer(int(w))
+            if _quick_full(design, wafer) is not None:
+                continue  # the planner's first choice: a full repair, no map needed
+            complete, rows, pos, _, _ = _plan_arrays(design, wafer, allow_degraded=True)
             full[w] = complete
             cores[w] = 0 if rows is None else rows.size * pos.shape[1]
         return BatchOutcome(full=full, logical_cores=cores)
