@@ -176,3 +176,24 @@ def test_local_rerouting_agrees_with_the_assessor_on_sampled_wafers() -> None:
         assert m.complete == outcome.full[i]
         assert m.logical_rows * m.logical_cols == outcome.logical_cores[i]
     assert "row-col/local" in algorithms
+
+
+def test_one_degraded_search_equals_the_full_then_degraded_passes(monkeypatch) -> None:  # noqa: ANN001
+    # without wafer-edge routes the planner runs one search; with them (here: routes that never block),
+    # a full pass and then a degraded one. Both must give the same arrays.
+    from yieldkit.fabric import LinkPlanes
+    from yieldkit.redundancy import row_col
+
+    design = rc_design(30, 1)
+    batch = sample_batch(design, DefectModel(6.0, alpha=2), 30, np.random.default_rng(5))
+    wafers = [batch.wafer(i, "rc") for i in range(batch.n_wafers)]
+    one = [row_col._plan_arrays(design, w, True) for w in wafers]
+    open_routes = LinkPlanes.build(design.rows, design.cols, exists=design.site_exists)
+    monkeypatch.setattr(row_col, "_static_planes", lambda _design: open_routes)
+    two = [row_col._plan_arrays(design, w, True) for w in wafers]
+    assert {a[0] for a in one} == {True, False}  # both outcomes occur
+    for a, b in zip(one, two, strict=True):
+        assert a[0] == b[0] and a[3:] == b[3:]
+        assert (a[1] is None) == (b[1] is None)
+        if a[1] is not None:
+            assert np.array_equal(a[1], b[1]) and np.array_equal(a[2], b[2])

@@ -509,10 +509,12 @@ def _plan_arrays(design: Design, defects: DefectMap, allow_degraded: bool
     lr, lc = design.logical_rows, design.logical_cols
     unusable = ~design.site_exists
     unusable.ravel()[defects.dead_sites] = True
-    reason = ""
-    for full_pass in (True, False):
-        if not full_pass and not allow_degraded:
-            break
+    reason = (f"row-col(d={d}): no {lr} rows x {lc} columns array "
+              f"({defects.n_dead_sites} dead or mapped-out sites, {n_links} dead links)")
+    # Without routes to fix, the degraded search excludes the same rows as the full one and stops at
+    # the full array when there is one: one search answers both questions.
+    one_search = allow_degraded and _static_planes(design) is None
+    for full_pass in (False,) if one_search else (True, False)[:1 + allow_degraded]:
         work = unusable.copy() if full_pass and allow_degraded else unusable
         out = np.zeros(design.rows, dtype=bool)
         for _ in range(MAX_ROUTE_ROUNDS):
@@ -521,15 +523,13 @@ def _plan_arrays(design: Design, defects: DefectMap, allow_degraded: bool
                 break
             row_bad, bend_bad = _failing_edges(design, rows, pos)
             if row_bad.size == 0 and bend_bad.size == 0:
-                return (full_pass, rows, pos, "" if full_pass else reason,
-                        "row-col/gcr" if full_pass else "row-col/gcr+row-exclusion")
+                complete = cores == lr * lc
+                return (complete, rows, pos, "" if complete else reason,
+                        "row-col/gcr" if complete else "row-col/gcr+row-exclusion")
             out[rows[row_bad]] = True  # the row's chain crosses the wafer edge: exclude the row
             i, m = bend_bad[:, 0], bend_bad[:, 1]
             work[rows[i + 1], pos[i + 1, m]] = True  # no live L for the bend: drop its lower site
-        if full_pass:
-            reason = (f"row-col(d={d}): no {lr} rows x {lc} columns array "
-                      f"({defects.n_dead_sites} dead or mapped-out sites, {n_links} dead links)")
-    return False, None, None, reason or "no logical array", "row-col/gcr"
+    return False, None, None, reason, "row-col/gcr"
 
 
 def plan(design: Design, defects: DefectMap, allow_degraded: bool = True) -> RepairMap:
