@@ -393,12 +393,34 @@ def _rows_at(pos: np.ndarray, idx: np.ndarray, new: np.ndarray, at: np.ndarray) 
     return out
 
 
+@numba.njit(cache=True)
 def _violated_edges(pos: np.ndarray, idx: np.ndarray, new: np.ndarray, d: int) -> np.ndarray:
-    """Vertical edges ``(i, i + 1)`` longer than ``d`` among those touching a changed row (static edges never are)."""
-    tops = np.unique(np.concatenate([idx - 1, idx]))
-    tops = tops[(tops >= 0) & (tops < pos.shape[0] - 1)]
-    gap = np.abs(_rows_at(pos, idx, new, tops + 1) - _rows_at(pos, idx, new, tops))
-    return tops[(gap > d).any(axis=1)]
+    """Vertical edges ``(i, i + 1)`` longer than ``d``, as sorted ``i``, among those touching a changed row.
+
+    The array is the static ``pos`` with the sorted rows ``idx`` changed to
+    ``new``; static edges are never too long. One pass over the changed
+    rows and their neighbours, nothing materialised.
+    """
+    n_rows, lc = pos.shape
+    out = np.empty(2 * idx.size, np.int64)
+    k = 0
+    for j in range(idx.size):
+        i = idx[j]
+        if i > 0 and not (j > 0 and idx[j - 1] == i - 1):  # edge (i - 1, i) with a static upper row
+            for m in range(lc):
+                if abs(new[j, m] - pos[i - 1, m]) > d:
+                    out[k] = i - 1
+                    k += 1
+                    break
+        if i < n_rows - 1:  # edge (i, i + 1)
+            below_changed = j + 1 < idx.size and idx[j + 1] == i + 1
+            for m in range(lc):
+                other = new[j + 1, m] if below_changed else pos[i + 1, m]
+                if abs(other - new[j, m]) > d:
+                    out[k] = i
+                    k += 1
+                    break
+    return out[:k].copy()
 
 
 def _reroute_locally(design: Design, rows: np.ndarray, pos: np.ndarray, idx: np.ndarray, new: np.ndarray,
