@@ -37,7 +37,7 @@ REGISTRY = (
     ("yield", "benchmarks.bench_yield", True),
     ("repair", "benchmarks.bench_repair", True),
     ("firmware", "benchmarks.bench_firmware", True),
-    ("plan", "benchmarks.bench_plan", False),
+    ("plan", "benchmarks.bench_plan", True),
     ("scaling", "benchmarks.bench_scaling", False),
 )
 #: Print-only scripts run whole in the full run: (key, script, arguments).

@@ -7,7 +7,8 @@
    processes (one thread each); speed-up relative to one process in this
    process. Start-up of the pool or cluster is included (it is what a user waits for).
 2. The per-wafer cost as the grid grows: ``small`` (64 x 64 logical cores),
-   then wse-like designs of growing logical rows and columns, up to ``wse``.
+   then the ``wse`` square scaled to 1/4 and 1/2 of its side (same pitch,
+   spare sites per row and reach: fewer defects per wafer), up to ``wse``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ def rate(design, model, n: int, **options) -> float:  # noqa: ANN001, ANN003
     start = time.perf_counter()
     simulate(design, model, n, 1, **options)
     return n / (time.perf_counter() - start)
+
+
+def grids(wse):  # noqa: ANN001, ANN201
+    """``small``, then the ``wse`` square scaled to 1/4 and 1/2 of its side (same pitch, spares and reach), then ``wse``."""
+    scaled = [replace(wse, name=f"wse-x{f:g}", rows=round(wse.rows * f), cols=round(wse.cols * f),
+                      logical_rows=round(wse.logical_rows * f), logical_cols=round(wse.logical_cols * f))
+              for f in (0.25, 0.5)]
+    return [load_design("small"), *scaled, wse]
 
 
 def rows(quick: bool = False) -> list[dict]:
@@ -56,8 +65,7 @@ def rows(quick: bool = False) -> list[dict]:
                 r = rate(wse, model, n, scheduler=c.scheduler_address, blocks_per_task=1)
             out.append(row(f"scaling: Dask LocalCluster, {workers} workers", r, "wafers/s", "", None, ratio=r / base,
                            note=f"cluster start-up {startup:.1f} s not included; ratio over 1 process"))
-    small = load_design("small")
-    for design in (small, wse):
+    for design in grids(wse):
         r = rate(design, model, n // 2)
         out.append(row(f"per-wafer cost, {design.name} ({design.logical_rows}x{design.logical_cols} logical)",
                        1e6 / r, "us/wafer", "", None, note=f"{design.existing_sites:,} sites"))
