@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from tests.stat_tolerance import Z, mean_tolerance, proportion_tolerance
 from yieldkit.defect_map import DefectMap, link_endpoints
-from yieldkit.defects import DefectModel, DefectModelError, _large_defect_sites, sample_batch, sample_defect_map
+from yieldkit.defects import (DefectModel, DefectModelError, _landing, _landing_numpy, _large_defect_sites, sample_batch,
+                              sample_defect_map)
 from yieldkit.design import load_design
 from yieldkit.errors import Failure
 from yieldkit.models import site_failure_probability
@@ -88,6 +89,27 @@ def test_large_defect_covers_exactly_the_cells_its_disk_overlaps(x: float, y: fl
     dy = np.clip(y, top - SMALL.pitch_y_mm, top) - y
     expected = np.flatnonzero((dx * dx + dy * dy <= radius * radius) & SMALL.site_exists.ravel())
     np.testing.assert_array_equal(np.sort(sites), expected)
+
+
+@pytest.mark.parametrize("design", [SMALL, WSE], ids=["small", "wse"])
+def test_landing_kernel_equals_its_numpy_reference(design) -> None:  # noqa: ANN001
+    """The one-pass kill rule gives the keys, large candidates and hits of the whole-array reference:
+    positions on and off the grid and the wafer, on cell edges, point and large defects, kills, links."""
+    gen = rng(17)
+    n = 20_000
+    half = design.wafer_diameter_mm / 2 + 5.0
+    x = gen.uniform(-half, half, n)
+    y = gen.uniform(-half, half, n)
+    on_edge = gen.random(n) < 0.05  # exactly on a cell corner: ties between the gaps
+    x[on_edge] = design.x0_mm + design.pitch_x_mm * gen.integers(-1, design.cols + 1, on_edge.sum())
+    y[on_edge] = design.y0_mm - design.pitch_y_mm * gen.integers(-1, design.rows + 1, on_edge.sum())
+    size = np.where(gen.random(n) < 0.5, 0.0, 2000.0 * gen.exponential(design.pitch_x_mm / 4, n))
+    args = (gen.integers(0, 9, n), x, y, size, gen.random(n) < 0.8, gen.random(n) < 0.3, design.site_exists,
+            float(design.x0_mm), float(design.y0_mm), float(design.pitch_x_mm), float(design.pitch_y_mm))
+    fast, ref = _landing(*args), _landing_numpy(*args)
+    for name, a, b in zip(("site_key", "maybe", "maybe_key", "link_key", "hit"), fast, ref):
+        assert np.array_equal(a, b), name
+    assert all(part.size for part in fast)
 
 
 def test_link_defects_make_dead_links_between_existing_sites() -> None:
