@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from tests.stat_tolerance import Z, mean_tolerance, proportion_tolerance
 from yieldkit.defect_map import DefectMap, link_endpoints
-from yieldkit.defects import (DefectModel, DefectModelError, _landing, _landing_numpy, _large_defect_sites, sample_batch,
-                              sample_defect_map)
+from yieldkit.defects import (DefectModel, DefectModelError, _landing, _landing_numpy, _large_defect_sites, _positions,
+                              dead_from_defects, sample_batch, sample_defect_map, sample_sizes_um)
 from yieldkit.design import load_design
 from yieldkit.errors import Failure
 from yieldkit.models import site_failure_probability
@@ -110,6 +110,24 @@ def test_landing_kernel_equals_its_numpy_reference(design) -> None:  # noqa: ANN
     for name, a, b in zip(("site_key", "maybe", "maybe_key", "link_key", "hit"), fast, ref):
         assert np.array_equal(a, b), name
     assert all(part.size for part in fast)
+
+
+@pytest.mark.parametrize("kill, link", [(1.0, 0.0), (0.6, 0.0), (1.0, 1.0), (0.0, 0.4), (1.0, 0.3), (0.5, 1.0)])
+def test_certain_coins_are_not_drawn_and_change_no_wafer(kill: float, link: float) -> None:
+    """The sampler skips the trailing kill / link draws whose outcome is certain: the same wafers as
+    a replay of its stream that draws every coin."""
+    model = DefectModel(1.0, alpha=1.5, x0_um=200.0, max_size_um=5000.0, kill_probability=kill, link_fraction=link)
+    batch = sample_batch(SMALL, model, 30, rng(3))
+    replay = rng(3)
+    lam = replay.gamma(model.alpha, model.mean_defects(SMALL) / model.alpha, size=30)
+    wafer, x, y, counts = _positions(replay, SMALL, model, lam)
+    size = sample_sizes_um(replay, model, wafer.size)
+    kills = replay.random(wafer.size) < kill
+    on_link = replay.random(wafer.size) < link
+    ref, _ = dead_from_defects(SMALL, wafer, x, y, size, 30, kills=kills, on_link=on_link, n_defects=counts)
+    for name in ("site_wafer", "site", "link_wafer", "link", "n_defects"):
+        assert np.array_equal(getattr(batch, name), getattr(ref, name)), name
+    assert batch.site.size + batch.link.size > 0 or kill == 0
 
 
 def test_link_defects_make_dead_links_between_existing_sites() -> None:

@@ -547,7 +547,9 @@ def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.rand
     n_wafers : int
         Wafers in the batch [-].
     rng : numpy.random.Generator
-        The batch's random stream (one stream per batch, see ``montecarlo``).
+        The batch's random stream (one stream per batch, see ``montecarlo``);
+        its state afterwards is not part of the stream contract (draws whose
+        outcome is certain are skipped at the end, see :func:`_coins`).
 
     Returns
     -------
@@ -578,6 +580,19 @@ def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.rand
                       f"{design.name} ({model.spatial} defects): {exc or 'no detail'}") from None
 
 
+def _coins(rng: np.random.Generator, n: int, probabilities: tuple[float, ...]) -> list[np.ndarray]:
+    """For each probability ``p`` in turn, ``n`` Bernoulli(p) draws: ``rng.random(n) < p``.
+
+    The draws after the last uncertain one (``0 < p < 1``) are not made: with
+    ``p`` 0 or 1 every uniform in [0, 1) gives the same outcome, and nothing
+    after them reads the stream, so the batch is the same (only the stream's
+    final state differs). The default model, where every defect kills and
+    none is on a link, draws no coins at all.
+    """
+    last = max((i for i, p in enumerate(probabilities) if 0 < p < 1), default=-1)
+    return [rng.random(n) < p if i <= last else np.full(n, p >= 1) for i, p in enumerate(probabilities)]
+
+
 def _sample(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Generator, mean: float
             ) -> DefectBatch:
     lam = np.full(n_wafers, mean)
@@ -586,9 +601,7 @@ def _sample(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Ge
     wafer, x, y, counts = _positions(rng, design, model, lam)
     n = wafer.size
     size_um = sample_sizes_um(rng, model, n)
-    kills = rng.random(n) < model.kill_probability
-    on_link = rng.random(n) < model.link_fraction
-
+    kills, on_link = _coins(rng, n, (model.kill_probability, model.link_fraction))
     batch, _ = dead_from_defects(design, wafer, x, y, size_um, n_wafers, kills=kills, on_link=on_link,
                                  n_defects=counts, check=False)
     return batch
