@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from tests.stat_tolerance import Z, mean_tolerance, proportion_tolerance
 from yieldkit.defect_map import DefectMap, link_endpoints
-from yieldkit.defects import (DefectModel, DefectModelError, _landing, _landing_numpy, _large_defect_sites, _positions,
-                              dead_from_defects, sample_batch, sample_defect_map, sample_sizes_um)
+from yieldkit.defects import (DefectModel, DefectModelError, _distinct_pairs, _distinct_pairs_numpy, _item_bits, _landing,
+                              _landing_numpy, _large_defect_sites, _positions, dead_from_defects, sample_batch,
+                              sample_defect_map, sample_sizes_um)
 from yieldkit.design import load_design
 from yieldkit.errors import Failure
 from yieldkit.models import site_failure_probability
@@ -105,11 +106,23 @@ def test_landing_kernel_equals_its_numpy_reference(design) -> None:  # noqa: ANN
     y[on_edge] = design.y0_mm - design.pitch_y_mm * gen.integers(-1, design.rows + 1, on_edge.sum())
     size = np.where(gen.random(n) < 0.5, 0.0, 2000.0 * gen.exponential(design.pitch_x_mm / 4, n))
     args = (gen.integers(0, 9, n), x, y, size, gen.random(n) < 0.8, gen.random(n) < 0.3, design.site_exists,
-            float(design.x0_mm), float(design.y0_mm), float(design.pitch_x_mm), float(design.pitch_y_mm))
+            float(design.x0_mm), float(design.y0_mm), float(design.pitch_x_mm), float(design.pitch_y_mm),
+            _item_bits(design.n_sites))
     fast, ref = _landing(*args), _landing_numpy(*args)
     for name, a, b in zip(("site_key", "maybe", "maybe_key", "link_key", "hit"), fast, ref):
         assert np.array_equal(a, b), name
     assert all(part.size for part in fast)
+
+
+@pytest.mark.parametrize("n, top", [(0, 1), (1, 5), (7, 1), (5000, 3), (20_000, 1 << 31), (20_000, 1 << 45)])
+def test_radix_distinct_pairs_equal_numpy_unique(n: int, top: int) -> None:
+    """The radix sort keeps exactly np.unique's keys, split by shift and mask: empty, one key, all equal,
+    many duplicates, a Monte-Carlo block's range and keys past four digits."""
+    keys = rng(n).integers(0, top, n)
+    for bits in (0, 3, 20):
+        fast, ref = _distinct_pairs(keys, bits), _distinct_pairs_numpy(keys, bits)
+        assert all(np.array_equal(a, b) for a, b in zip(fast, ref))
+    assert [_item_bits(k) for k in (0, 1, 2, 3, 4, 5, 972_000, 1 << 20)] == [0, 0, 1, 2, 2, 3, 20, 20]
 
 
 @pytest.mark.parametrize("kill, link", [(1.0, 0.0), (0.6, 0.0), (1.0, 1.0), (0.0, 0.4), (1.0, 0.3), (0.5, 1.0)])

@@ -510,29 +510,64 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return keys
 
 
+#: Bits of one digit of the radix sort of keys (2048 counters, well inside the L1 cache).
+_RADIX_BITS = 11
+
+
+def _item_bits(n: int) -> int:
+    """Bits the items of a key need: the smallest ``b`` with ``2**b >= n`` (``n`` sites or links)."""
+    return max(int(n) - 1, 0).bit_length()
+
+
 @numba.njit(cache=True, nogil=True)
-def _split_distinct(keys: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values of the sorted ``keys`` as ``(key // span, key % span)``, in one pass."""
+def _distinct_pairs(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (wafer, item) pairs, sorted, of the non-negative keys ``wafer << bits | item``.
+
+    An LSD radix sort (stable counting passes over digits of :data:`_RADIX_BITS`
+    bits, a pass skipped when every key has the same digit there), linear in
+    the keys where numpy's sorts are n log n: three passes for a block of the
+    Monte Carlo, about 2x faster than numpy's stable sort of the same keys;
+    then one pass that keeps the first of each run and splits it by shift and
+    mask. :func:`_distinct_pairs_numpy` is the reference.
+    """
     n = keys.size
+    radix = 1 << _RADIX_BITS
+    top = 0
+    for i in range(n):
+        top = max(top, keys[i])
+    a = keys.copy()
+    b = np.empty_like(a)
+    count = np.empty(radix, dtype=np.int64)
+    shift = 0
+    while (top >> shift) > 0:
+        count[:] = 0
+        for i in range(n):
+            count[(a[i] >> shift) & (radix - 1)] += 1
+        if count.max() < n:
+            total = 0
+            for d in range(radix):
+                total, count[d] = total + count[d], total
+            for i in range(n):
+                d = (a[i] >> shift) & (radix - 1)
+                b[count[d]] = a[i]
+                count[d] += 1
+            a, b = b, a
+        shift += _RADIX_BITS
     first = np.empty(n, dtype=np.int64)
     second = np.empty(n, dtype=np.int64)
     k = 0
     for i in range(n):
-        if i == 0 or keys[i] != keys[i - 1]:
-            first[k] = keys[i] // span
-            second[k] = keys[i] % span
+        if i == 0 or a[i] != a[i - 1]:
+            first[k] = a[i] >> bits
+            second[k] = a[i] & ((1 << bits) - 1)
             k += 1
     return first[:k].copy(), second[:k].copy()
 
 
-def _distinct_pairs(keys: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct (wafer, item) pairs, sorted, of the non-negative keys ``wafer * span + item``.
-
-    The keys come grouped by wafer from the sampler; numpy's stable sort (a
-    timsort for int64) uses those runs, about 2.5x faster here than the
-    default introsort, and sorted integers are the same whatever the algorithm.
-    """
-    return _split_distinct(np.sort(keys, kind="stable"), span)
+def _distinct_pairs_numpy(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Reference of :func:`_distinct_pairs`: ``np.unique``, split."""
+    distinct = np.unique(keys)
+    return distinct >> bits, distinct & ((1 << bits) - 1)
 
 
 def sample_batch(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Generator) -> DefectBatch:
@@ -609,31 +644,31 @@ def _sample(design: Design, model: DefectModel, n_wafers: int, rng: np.random.Ge
 
 @numba.njit(cache=True, nogil=True)
 def _landing(wafer: np.ndarray, x: np.ndarray, y: np.ndarray, size_um: np.ndarray, kills: np.ndarray,
-             on_link: np.ndarray, site_exists: np.ndarray, x0: float, y0: float, pitch_x: float, pitch_y: float
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+             on_link: np.ndarray, site_exists: np.ndarray, x0: float, y0: float, pitch_x: float, pitch_y: float,
+             bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The kill rule of :func:`dead_from_defects` in one pass over the defects, but for large defects.
 
     Returns ``(site_key, maybe, maybe_key, link_key, hit)``:
 
-    - ``site_key``: ``wafer * n_sites + site`` of each killing core defect
+    - ``site_key``: ``wafer << bits | site`` of each killing core defect
       that lands on an existing site and stays inside its cell;
     - ``maybe``: index of each killing core defect that *may be large* (its
       radius exceeds the gap to its cell's nearest edge), and ``maybe_key``
       its landing key as above (-1 off the grid or on a missing site); the
       caller keeps a candidate as large only when its disk reaches the usable
       circle (the rest kill their landing site alone);
-    - ``link_key``: ``wafer * 2 n_sites + link`` of each killing link defect
+    - ``link_key``: ``wafer << (bits + 1) | link`` of each killing link defect
       whose link (across the nearest edge of its landing cell) exists;
     - ``hit``: per defect, it killed a site through ``site_key`` or a link.
 
-    Keys are emitted in defect order. The loop form of the whole-array
+    ``2**bits`` is at least the number of sites (see :func:`_item_bits`), so
+    the links fit in ``bits + 1``. Keys are emitted in defect order. The loop form of the whole-array
     expressions of :func:`_landing_numpy`, its reference (same floating-point
     operations in the same order, so the same results): one pass and no
     temporaries of the batch's size.
     """
     n = wafer.size
     rows, cols = site_exists.shape
-    n_sites = rows * cols
     site_key = np.empty(n, dtype=np.int64)
     maybe = np.empty(n, dtype=np.int64)
     maybe_key = np.empty(n, dtype=np.int64)
@@ -651,7 +686,7 @@ def _landing(wafer: np.ndarray, x: np.ndarray, y: np.ndarray, size_um: np.ndarra
         left, right = (fx - c) * pitch_x, (c + 1 - fx) * pitch_x
         top, bottom = (fy - r) * pitch_y, (r + 1 - fy) * pitch_y
         if not on_link[i]:
-            key = wafer[i] * n_sites + r * cols + c if in_grid and site_exists[r, c] else -1
+            key = wafer[i] << bits | r * cols + c if in_grid and site_exists[r, c] else -1
             if size_um[i] / 2000.0 > min(min(left, right), min(top, bottom)):
                 maybe[n_maybe] = i
                 maybe_key[n_maybe] = key
@@ -673,7 +708,7 @@ def _landing(wafer: np.ndarray, x: np.ndarray, y: np.ndarray, size_um: np.ndarra
             if (a_row >= 0 and a_col >= 0 and b_row < rows and b_col < cols
                     and site_exists[a_row, a_col] and site_exists[b_row, b_col]):
                 direction = SOUTH if south else EAST
-                link_key[n_link] = wafer[i] * 2 * n_sites + 2 * (a_row * cols + a_col) + direction
+                link_key[n_link] = wafer[i] << (bits + 1) | 2 * (a_row * cols + a_col) + direction
                 n_link += 1
                 hit[i] = True
     return site_key[:n_site].copy(), maybe[:n_maybe].copy(), maybe_key[:n_maybe].copy(), link_key[:n_link].copy(), hit
@@ -681,10 +716,9 @@ def _landing(wafer: np.ndarray, x: np.ndarray, y: np.ndarray, size_um: np.ndarra
 
 def _landing_numpy(wafer: np.ndarray, x: np.ndarray, y: np.ndarray, size_um: np.ndarray, kills: np.ndarray,
                    on_link: np.ndarray, site_exists: np.ndarray, x0: float, y0: float, pitch_x: float,
-                   pitch_y: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                   pitch_y: float, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Whole-array reference of :func:`_landing` (same outputs; the tests compare them)."""
     rows, cols = site_exists.shape
-    n_sites = rows * cols
     fx = (x - x0) / pitch_x
     fy = (y0 - y) / pitch_y
     col = np.floor(fx).astype(np.int64)
@@ -693,7 +727,7 @@ def _landing_numpy(wafer: np.ndarray, x: np.ndarray, y: np.ndarray, size_um: np.
     exists = np.zeros(wafer.size, dtype=bool)
     exists[in_grid] = site_exists[row[in_grid], col[in_grid]]
     gaps = np.stack([(fx - col) * pitch_x, (col + 1 - fx) * pitch_x, (fy - row) * pitch_y, (row + 1 - fy) * pitch_y])
-    key = np.where(exists, wafer * n_sites + row * cols + col, -1)
+    key = np.where(exists, wafer << bits | row * cols + col, -1)
     core = kills & ~on_link
     large = core & (size_um / 2000.0 > gaps.min(axis=0))
     small = core & exists & ~large
@@ -705,7 +739,7 @@ def _landing_numpy(wafer: np.ndarray, x: np.ndarray, y: np.ndarray, size_um: np.
     b_col = a_col + (direction == EAST)
     ok = kills & on_link & in_grid & (a_row >= 0) & (a_col >= 0) & (b_row < rows) & (b_col < cols)
     ok[ok] = site_exists[a_row[ok], a_col[ok]] & site_exists[b_row[ok], b_col[ok]]
-    link_key = wafer * 2 * n_sites + 2 * (a_row * cols + a_col) + direction
+    link_key = wafer << (bits + 1) | 2 * (a_row * cols + a_col) + direction
     return key[small], np.flatnonzero(large), key[large], link_key[ok], small | ok
 
 
@@ -778,9 +812,10 @@ def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm:
     on_link = np.zeros(n, dtype=bool) if on_link is None else np.asarray(on_link, dtype=bool)
     if n_defects is None:
         n_defects = np.bincount(wafer, minlength=n_wafers)
+    bits = _item_bits(design.n_sites)
     site_key, maybe, maybe_key, link_key, hit = _landing(
         wafer, x, y, size_um, kills, on_link, design.site_exists, float(design.x0_mm), float(design.y0_mm),
-        float(design.pitch_x_mm), float(design.pitch_y_mm))
+        float(design.pitch_x_mm), float(design.pitch_y_mm), bits)
     # A candidate is large when its disk reaches the usable circle: it kills every existing site the
     # disk overlaps; the others kill their landing site alone, as a small defect does.
     radius_mm = size_um[maybe] / 2000.0
@@ -788,9 +823,9 @@ def dead_from_defects(design: Design, wafer: np.ndarray, x_mm: np.ndarray, y_mm:
     alone = ~reach & (maybe_key >= 0)
     large = maybe[reach]
     big_i, big_sites = _large_defect_sites(design, x[large], y[large], radius_mm[reach])
-    keys = np.concatenate([site_key, maybe_key[alone], wafer[large][big_i] * design.n_sites + big_sites])
-    site_wafer, sites = _distinct_pairs(keys, design.n_sites)
-    link_wafer, links = _distinct_pairs(link_key, 2 * design.n_sites)
+    keys = np.concatenate([site_key, maybe_key[alone], wafer[large][big_i] << bits | big_sites])
+    site_wafer, sites = _distinct_pairs(keys, bits)
+    link_wafer, links = _distinct_pairs(link_key, bits + 1)
     hit[maybe[alone]] = True
     hit[large[big_i]] = True
     batch = DefectBatch(n_wafers, design.rows, design.cols, site_wafer, sites, link_wafer, links,
