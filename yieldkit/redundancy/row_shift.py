@@ -493,7 +493,10 @@ def _pair_kernel(keys: np.ndarray, row: np.ndarray, start: np.ndarray, shift: np
 
     Loop form of :func:`_pair_failures_numpy`: the same query columns (the
     group's breakpoints clipped to the logical span, and ``c0``) and the same
-    comparisons, one group at a time (a group has a handful of breakpoints).
+    comparisons, one group and one neighbour row at a time (a group has a
+    handful of breakpoints). A row's shift lies in ``[s, s + breakpoints]``,
+    so a pair whose two ranges are within the reach of each other cannot fail
+    and is not queried: most pairs of a Monte-Carlo block.
     """
     g_count = keys.size
     total = b.size
@@ -503,30 +506,33 @@ def _pair_kernel(keys: np.ndarray, row: np.ndarray, start: np.ndarray, shift: np
     for g in range(g_count):
         lo = start[g]
         hi = start[g + 1] if g + 1 < g_count else total
-        r = row[g]
-        for q in range(lo, hi + 1):
-            t = b[q] if q < hi else c0
-            if t < c0:
-                t = c0
-            if t > hi_t:
-                t = hi_t
-            own = _delta_at(b, lo, hi, shift[g], t)
-            for step in (-1, 1):
-                r_nb = r + step
-                if r_nb < 0 or r_nb >= lr:
-                    continue
-                nb = g + step
-                if 0 <= nb < g_count and keys[nb] == keys[g] + step:
-                    nlo = start[nb]
-                    nhi = start[nb + 1] if nb + 1 < g_count else total
-                    other = _delta_at(b, nlo, nhi, shift[nb], t)
-                else:
-                    other = s0[r_nb]
-                if abs(own - other) > reach:
+        own = shift[g]
+        for step in (-1, 1):
+            r_nb = row[g] + step
+            if r_nb < 0 or r_nb >= lr:
+                continue
+            nb = g + step
+            if 0 <= nb < g_count and keys[nb] == keys[g] + step:
+                nlo = start[nb]
+                nhi = start[nb + 1] if nb + 1 < g_count else total
+                other = shift[nb]
+            else:
+                nlo = nhi = 0  # a row without dead sites: its shift is s0 everywhere
+                other = s0[r_nb]
+            if max(own + hi - lo - other, other + nhi - nlo - own) <= reach:
+                continue
+            for q in range(lo, hi + 1):
+                t = b[q] if q < hi else c0
+                if t < c0:
+                    t = c0
+                if t > hi_t:
+                    t = hi_t
+                if abs(_delta_at(b, lo, hi, own, t) - _delta_at(b, nlo, nhi, other, t)) > reach:
                     if step < 0:
                         up[g] = True
                     else:
                         down[g] = True
+                    break
     return up, down
 
 
