@@ -356,6 +356,8 @@ def _group_kernel(site_wafer: np.ndarray, site: np.ndarray, lr: int, off: int, c
     """
     m = site.size
     g = np.empty(m, dtype=np.int64)
+    gw = np.empty(m, dtype=np.int64)  # wafer and band row of each kept site: no divisions per group below
+    gr = np.empty(m, dtype=np.int64)
     x = np.empty(m, dtype=np.int64)
     k = 0
     groups = 0
@@ -366,6 +368,8 @@ def _group_kernel(site_wafer: np.ndarray, site: np.ndarray, lr: int, off: int, c
             if k == 0 or key != g[k - 1]:
                 groups += 1
             g[k] = key
+            gw[k] = site_wafer[j]
+            gr[k] = row - off
             x[k] = site[j] - row * cols
             k += 1
     keys = np.empty(groups, dtype=np.int64)
@@ -389,10 +393,9 @@ def _group_kernel(site_wafer: np.ndarray, site: np.ndarray, lr: int, off: int, c
         for i in range(lo, j):
             if x[i] < c0:
                 dead_left += 1
-        key = g[lo]
-        row = key % lr
-        keys[q] = key
-        wafer[q] = key // lr
+        row = gr[lo]
+        keys[q] = g[lo]
+        wafer[q] = gw[lo]
         r[q] = row
         start[q] = lo
         live = spr[row] - count
