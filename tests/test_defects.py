@@ -92,6 +92,26 @@ def test_large_defect_covers_exactly_the_cells_its_disk_overlaps(x: float, y: fl
     np.testing.assert_array_equal(np.sort(sites), expected)
 
 
+@pytest.mark.parametrize("design, n", [(SMALL, 300), (WSE, 12)], ids=["small", "wse"])
+def test_large_defect_sites_of_many_disks_are_each_disks_cells(design, n: int) -> None:  # noqa: ANN001
+    """Several disks at once, from a fraction of a pitch to a tenth of the wafer, some beyond the grid:
+    each disk's (index, site) pairs are exactly the existing cells it overlaps (brute force)."""
+    gen = rng(21)
+    half = design.wafer_diameter_mm / 2
+    x, y = gen.uniform(-half, half, n), gen.uniform(-half, half, n)
+    radius = design.pitch_x_mm * np.exp(gen.uniform(np.log(0.05), np.log(0.1 * half / design.pitch_x_mm), n))
+    index, sites = _large_defect_sites(design, x, y, radius)
+    rows, cols = np.divmod(np.arange(design.n_sites), design.cols)
+    left = design.x0_mm + cols * design.pitch_x_mm
+    top = design.y0_mm - rows * design.pitch_y_mm
+    for i in range(n):
+        dx = np.clip(x[i], left, left + design.pitch_x_mm) - x[i]
+        dy = np.clip(y[i], top - design.pitch_y_mm, top) - y[i]
+        expected = np.flatnonzero((dx * dx + dy * dy <= radius[i] * radius[i]) & design.site_exists.ravel())
+        np.testing.assert_array_equal(np.sort(sites[index == i]), expected)
+    assert sites.size > n
+
+
 @pytest.mark.parametrize("design", [SMALL, WSE], ids=["small", "wse"])
 def test_landing_kernel_equals_its_numpy_reference(design) -> None:  # noqa: ANN001
     """The one-pass kill rule gives the keys, large candidates and hits of the whole-array reference:

@@ -450,47 +450,52 @@ def sample_sizes_um(rng: np.random.Generator, model: DefectModel, n: int) -> np.
     return model.x0_um / np.sqrt(floor + (1.0 - floor) * rng.random(n))
 
 
-def _overlapped_sites(design: Design, x: np.ndarray, y: np.ndarray, radius_mm: np.ndarray,
-                      rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Boolean mask: the disk (x, y, radius) overlaps existing cell (rows, cols)."""
-    ok = (rows >= 0) & (rows < design.rows) & (cols >= 0) & (cols < design.cols)
-    left = design.x0_mm + cols * design.pitch_x_mm
-    top = design.y0_mm - rows * design.pitch_y_mm
-    dx = np.clip(x, left, left + design.pitch_x_mm) - x
-    dy = np.clip(y, top - design.pitch_y_mm, top) - y
-    ok &= dx * dx + dy * dy <= radius_mm * radius_mm
-    ok[ok] = design.site_exists[rows[ok], cols[ok]]
-    return ok
-
-
 def _large_defect_sites(design: Design, x: np.ndarray, y: np.ndarray, radius_mm: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray]:
-    """(defect index, flat site) of every existing site a large defect's disk overlaps.
+    """(defect index, flat site) of every existing site a large defect's disk overlaps (see :func:`_disk_sites`)."""
+    return _disk_sites(x, y, radius_mm, design.site_exists, float(design.x0_mm), float(design.y0_mm),
+                       float(design.pitch_x_mm), float(design.pitch_y_mm))
 
-    Defects smaller than one pitch reach at most the 8 neighbouring cells and
-    are handled together; the rare larger ones one by one over their bounding box.
+
+@numba.njit(cache=True, nogil=True)
+def _disk_sites(x: np.ndarray, y: np.ndarray, radius_mm: np.ndarray, site_exists: np.ndarray, x0: float, y0: float,
+                pitch_x: float, pitch_y: float) -> tuple[np.ndarray, np.ndarray]:
+    """(defect index, flat site) of every existing site the disk (x, y, radius) overlaps, per disk in order.
+
+    A disk overlaps a cell when the cell's point nearest to its centre lies
+    within the radius. Only the cells of its bounding box are tested: the
+    3 x 3 cells about the landing cell for a disk smaller than one pitch
+    (the common case), ``ceil(radius / pitch) + 1`` cells either way for a
+    larger one. Two passes: count, then fill.
     """
-    row = np.floor((design.y0_mm - y) / design.pitch_y_mm).astype(np.int64)
-    col = np.floor((x - design.x0_mm) / design.pitch_x_mm).astype(np.int64)
-    near = radius_mm < min(design.pitch_x_mm, design.pitch_y_mm)
-    index = np.flatnonzero(near)
-    dr, dc = np.divmod(np.arange(9), 3)
-    cand_i = np.repeat(index, 9)
-    cand_r = np.repeat(row[index], 9) + np.tile(dr - 1, index.size)
-    cand_c = np.repeat(col[index], 9) + np.tile(dc - 1, index.size)
-    hit = _overlapped_sites(design, x[cand_i], y[cand_i], radius_mm[cand_i], cand_r, cand_c)
-    hits_i, hits_s = [cand_i[hit]], [cand_r[hit] * design.cols + cand_c[hit]]
-    for i in np.flatnonzero(~near):
-        span_r = int(math.ceil(radius_mm[i] / design.pitch_y_mm)) + 1
-        span_c = int(math.ceil(radius_mm[i] / design.pitch_x_mm)) + 1
-        rr, cc = np.meshgrid(np.arange(row[i] - span_r, row[i] + span_r + 1),
-                             np.arange(col[i] - span_c, col[i] + span_c + 1), indexing="ij")
-        rr, cc = rr.ravel(), cc.ravel()
-        hit = _overlapped_sites(design, np.full(rr.size, x[i]), np.full(rr.size, y[i]),
-                                np.full(rr.size, radius_mm[i]), rr, cc)
-        hits_i.append(np.full(int(hit.sum()), i, dtype=np.int64))
-        hits_s.append(rr[hit] * design.cols + cc[hit])
-    return np.concatenate(hits_i), np.concatenate(hits_s).astype(np.int64)
+    rows, cols = site_exists.shape
+    index = np.empty(0, dtype=np.int64)
+    site = np.empty(0, dtype=np.int64)
+    for fill in range(2):
+        k = 0
+        for i in range(x.size):
+            row = np.int64(np.floor((y0 - y[i]) / pitch_y))
+            col = np.int64(np.floor((x[i] - x0) / pitch_x))
+            span_r = span_c = 1
+            if radius_mm[i] >= min(pitch_x, pitch_y):
+                span_r = np.int64(np.ceil(radius_mm[i] / pitch_y)) + 1
+                span_c = np.int64(np.ceil(radius_mm[i] / pitch_x)) + 1
+            r2 = radius_mm[i] * radius_mm[i]
+            for r in range(max(row - span_r, 0), min(row + span_r, rows - 1) + 1):
+                top = y0 - r * pitch_y
+                dy = min(max(y[i], top - pitch_y), top) - y[i]
+                for c in range(max(col - span_c, 0), min(col + span_c, cols - 1) + 1):
+                    left = x0 + c * pitch_x
+                    dx = min(max(x[i], left), left + pitch_x) - x[i]
+                    if dx * dx + dy * dy <= r2 and site_exists[r, c]:
+                        if fill:
+                            index[k] = i
+                            site[k] = r * cols + c
+                        k += 1
+        if not fill:
+            index = np.empty(k, dtype=np.int64)
+            site = np.empty(k, dtype=np.int64)
+    return index, site
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
