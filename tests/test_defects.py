@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from tests.stat_tolerance import Z, mean_tolerance, proportion_tolerance
 from yieldkit.defect_map import DefectMap, link_endpoints
-from yieldkit.defects import (DefectModel, DefectModelError, _distinct_pairs, _distinct_pairs_numpy, _item_bits, _landing,
-                              _landing_numpy, _large_defect_sites, _positions, dead_from_defects, sample_batch,
-                              sample_defect_map, sample_sizes_um)
+from yieldkit.defects import (DefectModel, DefectModelError, _distinct_pairs, _distinct_pairs_numpy, _item_bits,
+                              _landing, _landing_numpy, _large_defect_sites, _positions, dead_from_defects,
+                              sample_batch, sample_defect_map, sample_sizes_um)
 from yieldkit.design import load_design
 from yieldkit.errors import Failure
 from yieldkit.models import site_failure_probability

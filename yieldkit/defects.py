@@ -667,10 +667,10 @@ def _landing(wafer: np.ndarray, x: np.ndarray, y: np.ndarray, size_um: np.ndarra
     - ``hit``: per defect, it killed a site through ``site_key`` or a link.
 
     ``2**bits`` is at least the number of sites (see :func:`_item_bits`), so
-    the links fit in ``bits + 1``. Keys are emitted in defect order. The loop form of the whole-array
-    expressions of :func:`_landing_numpy`, its reference (same floating-point
-    operations in the same order, so the same results): one pass and no
-    temporaries of the batch's size.
+    the links fit in ``bits + 1``. Keys are emitted in defect order. The loop
+    form of the whole-array expressions of :func:`_landing_numpy`, its
+    reference (same floating-point operations in the same order, so the same
+    results): one pass and no temporaries of the batch's size.
     """
     n = wafer.size
     rows, cols = site_exists.shape
