@@ -5,7 +5,9 @@
    least 1/3 of the *bare sampling limit* measured in the same process: the
    same defect counts and positions drawn (same streams) and binned into
    rows with plain numpy, nothing else. Where the engine's time goes is
-   printed too (sampling vs repair check, per block of 2048 wafers).
+   printed too, per stage of its blocks of 2048 wafers (the sampler's
+   counts and positions, which the limit draws as well, sizes, the landing
+   kernel, large defects, the sort; the assessor's two kernels).
 2. The row-spare check (row-shift with unlimited reach): target >= 20,000
    wafers/s. Peer: the dense simulation an engineer would first write, a
    Bernoulli draw per core per wafer, then the same row check.
@@ -18,15 +20,18 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
 
+from yieldkit import defects
 from yieldkit.defects import DefectModel, sample_batch
 from yieldkit.design import load_design
 from yieldkit.models import site_failure_probability
 from yieldkit.montecarlo import BLOCK_WAFERS, simulate
-from yieldkit.redundancy import assessor_for
+from yieldkit.redundancy import assessor_for, row_shift
 
 TARGET_WAFERS_PER_S = 20_000
 TARGET_ENGINE_WAFERS_PER_S = 200_000
@@ -89,20 +94,81 @@ def sampling_limit(design, model, n_wafers: int, seed: int) -> float:  # noqa: A
     return n_wafers / (time.perf_counter() - start)
 
 
-def engine_split(design, model, n_wafers: int, seed: int) -> tuple[float, float]:  # noqa: ANN001
-    """Seconds per wafer in ``sample_batch`` and in the assessor, over the engine's blocks."""
+#: The engine's stages, timed by wrapping these module functions: (label, module, function name).
+STAGES = (
+    ("counts and positions (the limit draws these too)", defects, "_positions"),
+    ("sizes", defects, "sample_sizes_um"),
+    ("kill / link coins", defects, "_coins"),
+    ("landing kernel (site and link keys)", defects, "_landing"),
+    ("large defects", defects, "_large_defect_sites"),
+    ("radix sort, distinct pairs", defects, "_distinct_pairs"),
+    ("assessor: shift groups kernel", row_shift, "_group_kernel"),
+    ("assessor: reach pairs kernel", row_shift, "_pair_kernel"),
+)
+
+
+@contextmanager
+def _timing(totals: dict[str, float]) -> Iterator[None]:
+    """Within the block, every stage of :data:`STAGES` adds its seconds to ``totals[label]``."""
+    def wrap(label: str, fn: Callable) -> Callable:
+        def timed_call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                totals[label] += time.perf_counter() - start
+        return timed_call
+
+    originals = [(module, name, getattr(module, name)) for _, module, name in STAGES]
+    try:
+        for (label, module, name), (_, _, fn) in zip(STAGES, originals):
+            totals[label] = 0.0
+            setattr(module, name, wrap(label, fn))
+        yield
+    finally:
+        for module, name, fn in originals:
+            setattr(module, name, fn)
+
+
+def engine_split(design, model, n_wafers: int, seed: int) -> tuple[float, float, dict[str, float]]:  # noqa: ANN001
+    """Seconds per wafer in ``sample_batch``, in the assessor, and in each of :data:`STAGES`, over the engine's blocks.
+
+    The stages are timed on a second pass over the same blocks (the wrappers
+    cost a few microseconds per call), so the two totals are unaffected.
+    """
     assess = assessor_for(design)
+
+    def blocks() -> Iterator[tuple[int, np.random.Generator]]:
+        for block in range(-(-n_wafers // BLOCK_WAFERS)):
+            n = min(BLOCK_WAFERS, n_wafers - block * BLOCK_WAFERS)
+            yield n, np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+
     t_sample = t_assess = 0.0
-    for block in range(-(-n_wafers // BLOCK_WAFERS)):
-        n = min(BLOCK_WAFERS, n_wafers - block * BLOCK_WAFERS)
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+    for n, rng in blocks():
         t0 = time.perf_counter()
         batch = sample_batch(design, model, n, rng)
         t1 = time.perf_counter()
         assess(batch)
         t_sample += t1 - t0
         t_assess += time.perf_counter() - t1
-    return t_sample / n_wafers, t_assess / n_wafers
+    stages: dict[str, float] = {}
+    with _timing(stages):
+        for n, rng in blocks():
+            assess(sample_batch(design, model, n, rng))
+    return t_sample / n_wafers, t_assess / n_wafers, {k: v / n_wafers for k, v in stages.items()}
+
+
+def engine_vs_limit(design, model, n_wafers: int, repeats: int) -> tuple[list[float], list[float]]:  # noqa: ANN001
+    """Wafers/s of ``simulate`` and of the bare sampling limit, ``repeats`` times each, interleaved."""
+    simulate(design, model, BLOCK_WAFERS, 0)  # warm-up: numba, caches
+    sampling_limit(design, model, BLOCK_WAFERS, 0)
+    engine, limit = [], []
+    for rep in range(repeats):  # interleaved, so both see the same load
+        start = time.perf_counter()
+        simulate(design, model, n_wafers, seed=3 + rep)
+        engine.append(n_wafers / (time.perf_counter() - start))
+        limit.append(sampling_limit(design, model, n_wafers, 3 + rep))
+    return engine, limit
 
 
 def rows(quick: bool = False) -> list[dict]:
@@ -112,17 +178,10 @@ def rows(quick: bool = False) -> list[dict]:
     design = load_design("wse")
     model = DefectModel(0.1, alpha=2.0)
     n = 8 * BLOCK_WAFERS if quick else 40 * BLOCK_WAFERS
-    simulate(design, model, BLOCK_WAFERS, 0)  # warm-up: numba, caches
-    sampling_limit(design, model, BLOCK_WAFERS, 0)
-    engine, limit = [], []
-    for rep in range(2 if quick else 3):  # interleaved, so both see the same load
-        start = time.perf_counter()
-        simulate(design, model, n, seed=3 + rep)
-        engine.append(n / (time.perf_counter() - start))
-        limit.append(sampling_limit(design, model, n, 3 + rep))
+    engine, limit = engine_vs_limit(design, model, n, 2 if quick else 3)
     best, best_limit = max(engine), max(limit)
     ratio = best / best_limit
-    t_sample, t_assess = engine_split(design, model, n // 2, 5)
+    t_sample, t_assess, stages = engine_split(design, model, n // 2, 5)
     per = t_sample + t_assess
     out = [
         row("MC engine, wse D0 0.1 alpha 2, row-shift reach 2, 1 core", best, "wafers/s",
@@ -136,6 +195,9 @@ def rows(quick: bool = False) -> list[dict]:
         row("MC engine time: row-shift assessor", t_assess * 1e6, "us/wafer", "", None,
             note=f"{100 * t_assess / per:.0f} % of the engine"),
     ]
+    out += [row(f"MC engine time: {label}", t * 1e6, "us/wafer", "", None,
+                note=f"{100 * t / per:.0f} % of the engine (timed on a second pass)")
+            for label, t in stages.items()]
     spare_model = DefectModel(0.1, alpha=2.0, x0_um=0.0)
     rate, _ = sparse_row_spare(design, spare_model, n, 1)
     peer_rate, _ = dense_bernoulli(design, spare_model, 10 if quick else 50, 2)
@@ -153,20 +215,29 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=2.0)
     args = parser.parse_args()
     design = load_design("wse")
+    engine_model = DefectModel(args.d0, alpha=args.alpha)
+    print(f"wse, D0={args.d0} cm^-2, alpha={args.alpha}, 1 core")
+    engine, limit = engine_vs_limit(design, engine_model, args.wafers, 3)
+    best, ratio = max(engine), max(engine) / max(limit)
+    print(f"  engine (simulate, {design.scheme} {design.scheme_params}, default defect model): {best:,.0f} wafers/s "
+          f"(target >= {TARGET_ENGINE_WAFERS_PER_S:,}: {'PASS' if best >= TARGET_ENGINE_WAFERS_PER_S else 'FAIL'}); "
+          f"best of 3, median {sorted(engine)[1]:,.0f}")
+    print(f"  bare sampling limit (peer): {max(limit):,.0f} wafers/s; ratio engine/limit {ratio:.3f} "
+          f"(target >= 1/3: {'PASS' if ratio >= TARGET_LIMIT_RATIO else 'FAIL'})")
+    t_sample, t_assess, stages = engine_split(design, engine_model, args.wafers // 2, 5)
+    per = t_sample + t_assess
+    print(f"  where the engine's time goes [us/wafer]: sampling {t_sample * 1e6:.2f}, assessor {t_assess * 1e6:.2f}")
+    for label, t in stages.items():
+        print(f"    {label:50s} {t * 1e6:6.2f}  ({100 * t / per:.0f} %)")
     model = DefectModel(args.d0, alpha=args.alpha, x0_um=0.0)
     sparse_row_spare(design, model, BLOCK_WAFERS, 0)  # warm-up (caches, imports)
     rate, y = sparse_row_spare(design, model, args.wafers, 1)
     peer_rate, peer_y = dense_bernoulli(design, model, args.peer_wafers, 2)
-    print(f"wse, D0={args.d0} cm^-2, alpha={args.alpha}, row-spare check, 1 core")
+    print("row-spare check (unlimited reach), point defects")
     print(f"  sparse positions : {rate:12,.0f} wafers/s  (target >= {TARGET_WAFERS_PER_S:,}: "
           f"{'PASS' if rate >= TARGET_WAFERS_PER_S else 'FAIL'})  yield {y:.4f} over {args.wafers:,} wafers")
     print(f"  dense Bernoulli  : {peer_rate:12,.1f} wafers/s  (peer)                 yield {peer_y:.4f} over {args.peer_wafers:,} wafers")
     print(f"  speed-up         : {rate / peer_rate:12,.0f} x")
-    start = time.perf_counter()
-    result = simulate(design, DefectModel(args.d0, alpha=args.alpha), args.wafers, seed=3)
-    sim_rate = args.wafers / (time.perf_counter() - start)
-    print(f"  simulate() with the design's own scheme ({design.scheme} {design.scheme_params}), default defect model:"
-          f" {sim_rate:,.0f} wafers/s, yield {result.full_fabric_yield:.4f}")
 
 
 if __name__ == "__main__":

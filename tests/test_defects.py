@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from tests.stat_tolerance import Z, mean_tolerance, proportion_tolerance
 from yieldkit.defect_map import DefectMap, link_endpoints
-from yieldkit.defects import DefectModel, DefectModelError, _large_defect_sites, sample_batch, sample_defect_map
+from yieldkit.defects import (DefectModel, DefectModelError, _distinct_pairs, _distinct_pairs_numpy, _item_bits,
+                              _landing, _landing_numpy, _large_defect_sites, _positions, dead_from_defects,
+                              sample_batch, sample_defect_map, sample_sizes_um)
 from yieldkit.design import load_design
 from yieldkit.errors import Failure
 from yieldkit.models import site_failure_probability
@@ -88,6 +90,77 @@ def test_large_defect_covers_exactly_the_cells_its_disk_overlaps(x: float, y: fl
     dy = np.clip(y, top - SMALL.pitch_y_mm, top) - y
     expected = np.flatnonzero((dx * dx + dy * dy <= radius * radius) & SMALL.site_exists.ravel())
     np.testing.assert_array_equal(np.sort(sites), expected)
+
+
+@pytest.mark.parametrize("design, n", [(SMALL, 300), (WSE, 12)], ids=["small", "wse"])
+def test_large_defect_sites_of_many_disks_are_each_disks_cells(design, n: int) -> None:  # noqa: ANN001
+    """Several disks at once, from a fraction of a pitch to a tenth of the wafer, some beyond the grid:
+    each disk's (index, site) pairs are exactly the existing cells it overlaps (brute force)."""
+    gen = rng(21)
+    half = design.wafer_diameter_mm / 2
+    x, y = gen.uniform(-half, half, n), gen.uniform(-half, half, n)
+    radius = design.pitch_x_mm * np.exp(gen.uniform(np.log(0.05), np.log(0.1 * half / design.pitch_x_mm), n))
+    index, sites = _large_defect_sites(design, x, y, radius)
+    rows, cols = np.divmod(np.arange(design.n_sites), design.cols)
+    left = design.x0_mm + cols * design.pitch_x_mm
+    top = design.y0_mm - rows * design.pitch_y_mm
+    for i in range(n):
+        dx = np.clip(x[i], left, left + design.pitch_x_mm) - x[i]
+        dy = np.clip(y[i], top - design.pitch_y_mm, top) - y[i]
+        expected = np.flatnonzero((dx * dx + dy * dy <= radius[i] * radius[i]) & design.site_exists.ravel())
+        np.testing.assert_array_equal(np.sort(sites[index == i]), expected)
+    assert sites.size > n
+
+
+@pytest.mark.parametrize("design", [SMALL, WSE], ids=["small", "wse"])
+def test_landing_kernel_equals_its_numpy_reference(design) -> None:  # noqa: ANN001
+    """The one-pass kill rule gives the keys, large candidates and hits of the whole-array reference:
+    positions on and off the grid and the wafer, on cell edges, point and large defects, kills, links."""
+    gen = rng(17)
+    n = 20_000
+    half = design.wafer_diameter_mm / 2 + 5.0
+    x = gen.uniform(-half, half, n)
+    y = gen.uniform(-half, half, n)
+    on_edge = gen.random(n) < 0.05  # exactly on a cell corner: ties between the gaps
+    x[on_edge] = design.x0_mm + design.pitch_x_mm * gen.integers(-1, design.cols + 1, on_edge.sum())
+    y[on_edge] = design.y0_mm - design.pitch_y_mm * gen.integers(-1, design.rows + 1, on_edge.sum())
+    size = np.where(gen.random(n) < 0.5, 0.0, 2000.0 * gen.exponential(design.pitch_x_mm / 4, n))
+    args = (gen.integers(0, 9, n), x, y, size, gen.random(n) < 0.8, gen.random(n) < 0.3, design.site_exists,
+            float(design.x0_mm), float(design.y0_mm), float(design.pitch_x_mm), float(design.pitch_y_mm),
+            _item_bits(design.n_sites))
+    fast, ref = _landing(*args), _landing_numpy(*args)
+    for name, a, b in zip(("site_key", "maybe", "maybe_key", "link_key", "hit"), fast, ref):
+        assert np.array_equal(a, b), name
+    assert all(part.size for part in fast)
+
+
+@pytest.mark.parametrize("n, top", [(0, 1), (1, 5), (7, 1), (5000, 3), (20_000, 1 << 31), (20_000, 1 << 45)])
+def test_radix_distinct_pairs_equal_numpy_unique(n: int, top: int) -> None:
+    """The radix sort keeps exactly np.unique's keys, split by shift and mask: empty, one key, all equal,
+    many duplicates, a Monte-Carlo block's range and keys past four digits."""
+    keys = rng(n).integers(0, top, n)
+    for bits in (0, 3, 20):
+        fast, ref = _distinct_pairs(keys, bits), _distinct_pairs_numpy(keys, bits)
+        assert all(np.array_equal(a, b) for a, b in zip(fast, ref))
+    assert [_item_bits(k) for k in (0, 1, 2, 3, 4, 5, 972_000, 1 << 20)] == [0, 0, 1, 2, 2, 3, 20, 20]
+
+
+@pytest.mark.parametrize("kill, link", [(1.0, 0.0), (0.6, 0.0), (1.0, 1.0), (0.0, 0.4), (1.0, 0.3), (0.5, 1.0)])
+def test_certain_coins_are_not_drawn_and_change_no_wafer(kill: float, link: float) -> None:
+    """The sampler skips the trailing kill / link draws whose outcome is certain: the same wafers as
+    a replay of its stream that draws every coin."""
+    model = DefectModel(1.0, alpha=1.5, x0_um=200.0, max_size_um=5000.0, kill_probability=kill, link_fraction=link)
+    batch = sample_batch(SMALL, model, 30, rng(3))
+    replay = rng(3)
+    lam = replay.gamma(model.alpha, model.mean_defects(SMALL) / model.alpha, size=30)
+    wafer, x, y, counts = _positions(replay, SMALL, model, lam)
+    size = sample_sizes_um(replay, model, wafer.size)
+    kills = replay.random(wafer.size) < kill
+    on_link = replay.random(wafer.size) < link
+    ref, _ = dead_from_defects(SMALL, wafer, x, y, size, 30, kills=kills, on_link=on_link, n_defects=counts)
+    for name in ("site_wafer", "site", "link_wafer", "link", "n_defects"):
+        assert np.array_equal(getattr(batch, name), getattr(ref, name)), name
+    assert batch.site.size + batch.link.size > 0 or kill == 0
 
 
 def test_link_defects_make_dead_links_between_existing_sites() -> None:

@@ -346,7 +346,7 @@ class _Band:
 @numba.njit(cache=True, nogil=True)
 def _group_kernel(site_wafer: np.ndarray, site: np.ndarray, lr: int, off: int, cols: int, c0: int, n: int,
                   spr: np.ndarray, first: np.ndarray, nominal_left: np.ndarray):  # noqa: ANN202
-    """The fields of :class:`_ShiftGroups` in one pass over a batch's dead sites (sorted by wafer, site).
+    """The fields of :class:`_ShiftGroups` from a batch's dead sites (sorted by wafer, site), in three flat passes.
 
     Returns ``(keys, wafer, row, start, shift, breakpoints, member, short)``,
     equal to :meth:`_ShiftGroups.of_numpy`: per (wafer, band row) group the
@@ -355,59 +355,53 @@ def _group_kernel(site_wafer: np.ndarray, site: np.ndarray, lr: int, off: int, c
     breakpoint ``x_i - i - s``.
     """
     m = site.size
-    g = np.empty(m, dtype=np.int64)
+    # Pass 1 over the sites: the groups (wafer, row, first site, size, dead sites left of c0), at most m.
+    keys = np.empty(m, dtype=np.int64)
+    wafer = np.empty(m, dtype=np.int64)
+    r = np.empty(m, dtype=np.int64)
+    start = np.empty(m, dtype=np.int64)
+    count = np.zeros(m, dtype=np.int64)
+    dead_left = np.zeros(m, dtype=np.int64)
+    member = np.empty(m, dtype=np.int64)
     x = np.empty(m, dtype=np.int64)
     k = 0
-    groups = 0
+    q = -1
     for j in range(m):
         row = site[j] // cols
         if off <= row < off + lr:
             key = site_wafer[j] * lr + (row - off)
-            if k == 0 or key != g[k - 1]:
-                groups += 1
-            g[k] = key
+            if q < 0 or key != keys[q]:
+                q += 1
+                keys[q] = key
+                wafer[q] = site_wafer[j]
+                r[q] = row - off
+                start[q] = k
             x[k] = site[j] - row * cols
+            member[k] = q
+            count[q] += 1
+            dead_left[q] += x[k] < c0
             k += 1
-    keys = np.empty(groups, dtype=np.int64)
-    wafer = np.empty(groups, dtype=np.int64)
-    r = np.empty(groups, dtype=np.int64)
-    start = np.empty(groups, dtype=np.int64)
+    groups = q + 1
+    # Pass 2 over the groups: start rank and shift.
     shift = np.empty(groups, dtype=np.int64)
     short = np.empty(groups, dtype=np.bool_)
-    member = np.empty(k, dtype=np.int64)
-    b = np.empty(k, dtype=np.int64)
-    q = -1
-    j = 0
-    while j < k:
-        q += 1
-        lo = j
-        while j < k and g[j] == g[lo]:
-            member[j] = q
-            j += 1
-        count = j - lo
-        dead_left = 0
-        for i in range(lo, j):
-            if x[i] < c0:
-                dead_left += 1
-        key = g[lo]
-        row = key % lr
-        keys[q] = key
-        wafer[q] = key // lr
-        r[q] = row
-        start[q] = lo
-        live = spr[row] - count
-        a = nominal_left[row] - dead_left - (count - dead_left) // 2
+    for q in range(groups):
+        row = r[q]
+        live = spr[row] - count[q]
+        a = nominal_left[row] - dead_left[q] - (count[q] - dead_left[q]) // 2
         top = live - n if live - n > 0 else 0
         if a < 0:
             a = 0
         if a > top:
             a = top
-        s = first[row] + a - c0
-        shift[q] = s
+        shift[q] = first[row] + a - c0
         short[q] = live < n
-        for i in range(lo, j):
-            b[i] = x[i] - (i - lo) - s
-    return keys, wafer, r, start, shift, b, member, short
+    # Pass 3 over the kept sites: breakpoints.
+    b = np.empty(k, dtype=np.int64)
+    for i in range(k):
+        q = member[i]
+        b[i] = x[i] - (i - start[q]) - shift[q]
+    return keys[:groups], wafer[:groups], r[:groups], start[:groups], shift, b, member[:k], short
 
 
 @dataclass(frozen=True, eq=False)
@@ -493,7 +487,10 @@ def _pair_kernel(keys: np.ndarray, row: np.ndarray, start: np.ndarray, shift: np
 
     Loop form of :func:`_pair_failures_numpy`: the same query columns (the
     group's breakpoints clipped to the logical span, and ``c0``) and the same
-    comparisons, one group at a time (a group has a handful of breakpoints).
+    comparisons, one group and one neighbour row at a time (a group has a
+    handful of breakpoints). A row's shift lies in ``[s, s + breakpoints]``,
+    so a pair whose two ranges are within the reach of each other cannot fail
+    and is not queried: most pairs of a Monte-Carlo block.
     """
     g_count = keys.size
     total = b.size
@@ -503,30 +500,33 @@ def _pair_kernel(keys: np.ndarray, row: np.ndarray, start: np.ndarray, shift: np
     for g in range(g_count):
         lo = start[g]
         hi = start[g + 1] if g + 1 < g_count else total
-        r = row[g]
-        for q in range(lo, hi + 1):
-            t = b[q] if q < hi else c0
-            if t < c0:
-                t = c0
-            if t > hi_t:
-                t = hi_t
-            own = _delta_at(b, lo, hi, shift[g], t)
-            for step in (-1, 1):
-                r_nb = r + step
-                if r_nb < 0 or r_nb >= lr:
-                    continue
-                nb = g + step
-                if 0 <= nb < g_count and keys[nb] == keys[g] + step:
-                    nlo = start[nb]
-                    nhi = start[nb + 1] if nb + 1 < g_count else total
-                    other = _delta_at(b, nlo, nhi, shift[nb], t)
-                else:
-                    other = s0[r_nb]
-                if abs(own - other) > reach:
+        own = shift[g]
+        for step in (-1, 1):
+            r_nb = row[g] + step
+            if r_nb < 0 or r_nb >= lr:
+                continue
+            nb = g + step
+            if 0 <= nb < g_count and keys[nb] == keys[g] + step:
+                nlo = start[nb]
+                nhi = start[nb + 1] if nb + 1 < g_count else total
+                other = shift[nb]
+            else:
+                nlo = nhi = 0  # a row without dead sites: its shift is s0 everywhere
+                other = s0[r_nb]
+            if max(own + hi - lo - other, other + nhi - nlo - own) <= reach:
+                continue
+            for q in range(lo, hi + 1):
+                t = b[q] if q < hi else c0
+                if t < c0:
+                    t = c0
+                if t > hi_t:
+                    t = hi_t
+                if abs(_delta_at(b, lo, hi, own, t) - _delta_at(b, nlo, nhi, other, t)) > reach:
                     if step < 0:
                         up[g] = True
                     else:
                         down[g] = True
+                    break
     return up, down
 
 
