@@ -230,10 +230,10 @@ def _edge_kernel(r: np.ndarray, c: np.ndarray, scheme: int, reach: float, links:
 
     With ``links``, an edge is bad when neither L route avoids every
     unusable link: the prefix sums ``cum_east``, ``cum_south`` of
-    :class:`~yieldkit.fabric.LinkPlanes` count them on each segment, and the
-    vertical-first L is looked at only when the horizontal-first one is
-    blocked. The link test is written out here, not called per edge: a
-    compiled call with array arguments costs more than the test.
+    :class:`~yieldkit.fabric.LinkPlanes` count them on each segment; a
+    straight edge has one route, a bent one is blocked when both Ls are.
+    The test is written out here, not called per edge: a compiled call with
+    array arguments costs more than the test.
     """
     lr, lc = r.shape
     reach_bad = np.zeros((lr, lc, 2), dtype=np.bool_)
@@ -248,13 +248,22 @@ def _edge_kernel(r: np.ndarray, c: np.ndarray, scheme: int, reach: float, links:
                     r2, c2 = r[i + 1, j], c[i + 1, j]
                 else:
                     continue
-                reach_bad[i, j, d] = not _reach_ok_one(scheme, reach, d == 0, r1, c1, r2, c2)
-                if links:
-                    cmin, cmax = min(c1, c2), max(c1, c2)
-                    rmin, rmax = min(r1, r2), max(r1, r2)
-                    if cum_east[r1, cmax] != cum_east[r1, cmin] or cum_south[rmax, c2] != cum_south[rmin, c2]:
-                        link_bad[i, j, d] = (cum_south[rmax, c1] != cum_south[rmin, c1]
-                                             or cum_east[r2, cmax] != cum_east[r2, cmin])
+                if not _reach_ok_one(scheme, reach, d == 0, r1, c1, r2, c2):
+                    reach_bad[i, j, d] = True
+                if not links:
+                    continue
+                cmin, cmax = min(c1, c2), max(c1, c2)
+                rmin, rmax = min(r1, r2), max(r1, r2)
+                if r1 == r2:
+                    blocked = cum_east[r1, cmax] != cum_east[r1, cmin]
+                elif c1 == c2:
+                    blocked = cum_south[rmax, c1] != cum_south[rmin, c1]
+                else:  # horizontal-first L blocked, and vertical-first L blocked
+                    blocked = ((cum_east[r1, cmax] != cum_east[r1, cmin] or cum_south[rmax, c2] != cum_south[rmin, c2])
+                               and (cum_south[rmax, c1] != cum_south[rmin, c1]
+                                    or cum_east[r2, cmax] != cum_east[r2, cmin]))
+                if blocked:
+                    link_bad[i, j, d] = True
     return reach_bad, link_bad
 
 
