@@ -110,7 +110,7 @@ def stages(signed: bytes, design: Design, repeat: int) -> list[tuple[str, float,
     image = parse_image(signed)
     parts = [
         ("parse_image (integrity, decode)", timed(lambda: parse_image(signed), repeat)),
-        ("router: recompute, compare", timed(lambda: check_router(image), repeat)),
+        ("router check (recompute, compare)", timed(lambda: check_router(image), repeat)),
         ("repair-map invariants", timed(lambda: verify_repair_map(image.repair_map, design=design), repeat)),
     ]
     whole = timed(lambda: verify_image(signed), repeat)
@@ -197,7 +197,7 @@ def main() -> None:
     print()
     print("where verify_image's time goes (each stage timed alone):")
     for name, t_min, t_med in stages(signed, design, args.repeat):
-        print(f"  {name:32s}{t_min:9.1f}{t_med:11.1f}")
+        print(f"  {name:34s}{t_min:7.1f}{t_med:11.1f}")
     print()
     print("peers (same map, same run):")
     print(f"  naive per-core Python writer    {naive_ms:9.1f} ms   {naive_ms / b_med:6.1f}x slower than build_image, "
