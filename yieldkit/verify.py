@@ -359,9 +359,10 @@ def verify_repair_map(repair_map: RepairMap, design: Design | None = None,
         return divmod(int(flat[i]), cols)
 
     # -- injective --------------------------------------------------------
-    counts = np.bincount(flat, minlength=rows * cols)
-    if counts.max() > 1:
-        dup = np.flatnonzero(counts[flat] > 1)
+    serving = np.zeros(rows * cols, dtype=bool)
+    serving[flat] = True
+    if np.count_nonzero(serving) < flat.size:  # some site serves two cores
+        dup = np.flatnonzero(np.bincount(flat, minlength=rows * cols)[flat] > 1)
         # report every logical core after the first that lands on a shared site
         order = np.argsort(flat[dup], kind="stable")
         d_sorted = dup[order]
@@ -387,7 +388,7 @@ def verify_repair_map(repair_map: RepairMap, design: Design | None = None,
     # -- reach and dead links, per edge -----------------------------------
     planes = None
     if defects.dead_links.size > 0 or (exists is not None and not exists.all()):
-        active = active_dead_links(defects.dead_links, cols, counts > 0)
+        active = active_dead_links(defects.dead_links, cols, serving)
         static = _edge_planes(design) if design is not None else LinkPlanes.build(rows, cols)
         planes = static.with_dead_links(active)
     scheme = repair_map.scheme
