@@ -112,13 +112,13 @@ def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_
     serving[p.ravel()] = True
     planes = np.empty((3, pr, pc), dtype=bool)
     planes[0] = ~serving.reshape(pr, pc)
-    r, c = np.divmod(p.astype(np.int64, copy=False), pc)
+    p = np.ascontiguousarray(p, dtype=np.int64)
     unusable = _unusable(pr, pc, dead_links, absent_sites, serving)
     if unusable is None:
         empty = np.zeros((0, 0), np.int32)
-        _routes_kernel(r, c, False, empty, empty, planes)
+        _routes_kernel(p, False, empty, empty, planes)
     else:
-        _routes_kernel(r, c, True, unusable.cum_east, unusable.cum_south, planes)
+        _routes_kernel(p, True, unusable.cum_east, unusable.cum_south, planes)
     return planes
 
 
@@ -145,9 +145,13 @@ def _absent_planes(pr: int, pc: int, absent: bytes) -> LinkPlanes:
 
 
 @numba.njit(cache=True, nogil=True)
-def _routes_kernel(r: np.ndarray, c: np.ndarray, check: bool, cum_east: np.ndarray, cum_south: np.ndarray,
+def _routes_kernel(p: np.ndarray, check: bool, cum_east: np.ndarray, cum_south: np.ndarray,
                    planes: np.ndarray) -> None:
-    """Fill ``planes[1]`` (east) and ``planes[2]`` (south) from the cores' physical rows ``r`` and columns ``c``.
+    """Fill ``planes[1]`` (east) and ``planes[2]`` (south) from the cores' physical sites ``p``.
+
+    Sites are split into row and column one logical row ahead, into two rows
+    of scratch (no whole-map temporaries: fresh pages cost more than the
+    division).
 
     Each logical edge (E and S neighbours) takes the horizontal-first L
     unless, with ``check``, the edge is bent, that L crosses an unusable link
@@ -157,18 +161,25 @@ def _routes_kernel(r: np.ndarray, c: np.ndarray, check: bool, cum_east: np.ndarr
     ``[rmin, rmax)`` on its column are marked +1/-1 in difference arrays,
     summed along rows (E) and down columns (S) at the end: O(edges + sites).
     """
-    lr, lc = r.shape
+    lr, lc = p.shape
     pr, pc = planes.shape[1], planes.shape[2]
     diff_e = np.zeros((pr, pc + 1), dtype=np.int32)
     diff_s = np.zeros((pr + 1, pc), dtype=np.int32)
+    r, c = np.empty(lc, dtype=np.int64), np.empty(lc, dtype=np.int64)  # logical row i
+    r_below, c_below = np.empty(lc, dtype=np.int64), np.empty(lc, dtype=np.int64)  # logical row i + 1
+    for j in range(lc if lr else 0):
+        r_below[j], c_below[j] = divmod(p[0, j], pc)
     for i in range(lr):
+        r, c, r_below, c_below = r_below, c_below, r, c
+        for j in range(lc if i + 1 < lr else 0):
+            r_below[j], c_below[j] = divmod(p[i + 1, j], pc)
         for j in range(lc):
-            r1, c1 = r[i, j], c[i, j]
+            r1, c1 = r[j], c[j]
             for d in range(2):
                 if d == 0 and j + 1 < lc:
-                    r2, c2 = r[i, j + 1], c[i, j + 1]
+                    r2, c2 = r[j + 1], c[j + 1]
                 elif d == 1 and i + 1 < lr:
-                    r2, c2 = r[i + 1, j], c[i + 1, j]
+                    r2, c2 = r_below[j], c_below[j]
                 else:
                     continue
                 cmin, cmax = min(c1, c2), max(c1, c2)
