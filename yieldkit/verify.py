@@ -188,12 +188,12 @@ def _edge_flags(grid: np.ndarray, cols: int, scheme: str, reach: float, planes: 
     False when ``planes`` is None (no unusable link). One pass over the map
     (:func:`_edge_kernel`); :func:`_edge_flags_numpy` is the reference.
     """
-    r, c = np.divmod(np.asarray(grid, np.int64), cols)
+    p = np.ascontiguousarray(grid, dtype=np.int64)
     code = _SCHEME_CODE.get(scheme, 3)
     if planes is None:
         empty = np.zeros((0, 0), np.int32)
-        return _edge_kernel(r, c, code, reach, False, empty, empty)
-    return _edge_kernel(r, c, code, reach, True, planes.cum_east, planes.cum_south)
+        return _edge_kernel(p, cols, code, reach, False, empty, empty)
+    return _edge_kernel(p, cols, code, reach, True, planes.cum_east, planes.cum_south)
 
 
 def _edge_flags_numpy(grid: np.ndarray, cols: int, scheme: str, reach: float, planes: LinkPlanes | None
@@ -224,9 +224,13 @@ def _reach_ok_one(scheme: int, reach: float, horizontal: bool, r1: int, c1: int,
 
 
 @numba.njit(cache=True, nogil=True)
-def _edge_kernel(r: np.ndarray, c: np.ndarray, scheme: int, reach: float, links: bool, cum_east: np.ndarray,
+def _edge_kernel(p: np.ndarray, cols: int, scheme: int, reach: float, links: bool, cum_east: np.ndarray,
                  cum_south: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Loop form of :func:`_edge_flags_numpy` over the physical rows ``r`` and columns ``c`` of the cores.
+    """Loop form of :func:`_edge_flags_numpy` over the cores' physical sites ``p`` (``cols`` per row).
+
+    Sites are split into row and column one logical row ahead, into two
+    rows of scratch (no whole-map temporaries: fresh pages cost more than
+    the division).
 
     With ``links``, an edge is bad when neither L route avoids every
     unusable link: the prefix sums ``cum_east``, ``cum_south`` of
@@ -235,17 +239,24 @@ def _edge_kernel(r: np.ndarray, c: np.ndarray, scheme: int, reach: float, links:
     The test is written out here, not called per edge: a compiled call with
     array arguments costs more than the test.
     """
-    lr, lc = r.shape
+    lr, lc = p.shape
     reach_bad = np.zeros((lr, lc, 2), dtype=np.bool_)
     link_bad = np.zeros((lr, lc, 2), dtype=np.bool_)
+    r, c = np.empty(lc, dtype=np.int64), np.empty(lc, dtype=np.int64)  # logical row i
+    r_below, c_below = np.empty(lc, dtype=np.int64), np.empty(lc, dtype=np.int64)  # logical row i + 1
+    for j in range(lc if lr else 0):
+        r_below[j], c_below[j] = divmod(p[0, j], cols)
     for i in range(lr):
+        r, c, r_below, c_below = r_below, c_below, r, c
+        for j in range(lc if i + 1 < lr else 0):
+            r_below[j], c_below[j] = divmod(p[i + 1, j], cols)
         for j in range(lc):
-            r1, c1 = r[i, j], c[i, j]
+            r1, c1 = r[j], c[j]
             for d in range(2):
                 if d == 0 and j + 1 < lc:
-                    r2, c2 = r[i, j + 1], c[i, j + 1]
+                    r2, c2 = r[j + 1], c[j + 1]
                 elif d == 1 and i + 1 < lr:
-                    r2, c2 = r[i + 1, j], c[i + 1, j]
+                    r2, c2 = r_below[j], c_below[j]
                 else:
                     continue
                 if not _reach_ok_one(scheme, reach, d == 0, r1, c1, r2, c2):
