@@ -18,6 +18,12 @@ The map is the planner's repair (``yieldkit.repair.repair_wafer``, as
 spare rows above it, so every check of ``verify`` runs to the end. Times are the minimum and median of ``--repeat`` runs after one
 warm-up run.
 
+Where ``verify_image``'s time goes is printed stage by stage (each stage
+timed alone on the same image): ``parse_image`` (CRCs, SHA-256, Ed25519,
+MAP decode), the router check (planes recomputed from the decoded map and
+compared byte for byte), the repair-map invariants
+(``yieldkit.verify.verify_repair_map``), and the rest (design check, report).
+
     .venv/bin/python benchmarks/bench_firmware.py [--dead 300] [--repeat 7] [--seed 1]
 """
 
@@ -38,7 +44,8 @@ from yieldkit.repair import repair_wafer
 
 from firmware_map.image import build_image, parse_image
 from firmware_map.signing import generate_key
-from firmware_map.verify import verify_image
+from firmware_map.verify import check_router, verify_image
+from yieldkit.verify import verify_repair_map
 
 TARGET_BUILD_MS = 200.0
 TARGET_VERIFY_MS = 100.0
@@ -98,6 +105,20 @@ def spare_row_links(design: Design, n: int, rng: np.random.Generator) -> np.ndar
     return np.sort(2 * (r[pick] * design.cols + c[pick]) + 1).astype(np.int64)
 
 
+def stages(signed: bytes, design: Design, repeat: int) -> list[tuple[str, float, float]]:
+    """(stage, min ms, median ms) of the parts of ``verify_image``, each timed alone, and the rest."""
+    image = parse_image(signed)
+    parts = [
+        ("parse_image (integrity, decode)", timed(lambda: parse_image(signed), repeat)),
+        ("router check (recompute, compare)", timed(lambda: check_router(image), repeat)),
+        ("repair-map invariants", timed(lambda: verify_repair_map(image.repair_map, design=design), repeat)),
+    ]
+    whole = timed(lambda: verify_image(signed), repeat)
+    # the whole minus the stages; stages timed alone can take longer than inside the whole (noise): then 0
+    rest = (max(whole[0] - sum(t[0] for _, t in parts), 0.0), max(whole[1] - sum(t[1] for _, t in parts), 0.0))
+    return [(name, t[0], t[1]) for name, t in parts] + [("rest (design check, report)", *rest)]
+
+
 def rows(quick: bool = False) -> list[dict]:
     """The runner's rows (``python -m benchmarks``): build, verify_image (min and median), bytes per core."""
     from benchmarks.common import row
@@ -108,6 +129,7 @@ def rows(quick: bool = False) -> list[dict]:
     signed = build_image(rm, wafer_id="W17", design=design, signing_key=generate_key())
     v_min, v_med, report = timed(lambda: verify_image(signed), repeat)
     assert report.ok, report.error_line()
+    where = ", ".join(f"{name.split(' (')[0]} {med:.0f}" for name, _, med in stages(signed, design, repeat))
     t0 = time.perf_counter()
     naive_encode(rm, design)
     naive_ms = (time.perf_counter() - t0) * 1e3
@@ -117,7 +139,7 @@ def rows(quick: bool = False) -> list[dict]:
         row("firmware build_image, wse map", b_med, "ms", f"< {TARGET_BUILD_MS:.0f}", b_med < TARGET_BUILD_MS,
             peer=naive_ms, ratio=naive_ms / b_med, note=f"min {b_min:.1f} ms; peer: naive per-core writer"),
         row("firmware verify_image, wse, signed", v_med, "ms", f"< {TARGET_VERIFY_MS:.0f}", v_med < TARGET_VERIFY_MS,
-            note=f"min {v_min:.1f} ms, median of {repeat}"),
+            note=f"min {v_min:.1f} ms, median of {repeat}; median ms by stage: {where}"),
         row("firmware MAP + ROUTER size", per_core, "B/core", f"< {TARGET_BYTES_PER_CORE:.0f}",
             per_core < TARGET_BYTES_PER_CORE),
     ]
@@ -173,6 +195,10 @@ def main() -> None:
     print(f"{'build_image, signed':34s}{s_min:9.1f}{s_med:11.1f}")
     print(f"{'parse_image (decode to RepairMap)':34s}{p_min:9.1f}{p_med:11.1f}")
     print(f"{'verify_image (all checks, signed)':34s}{v_min:9.1f}{v_med:11.1f}   < {TARGET_VERIFY_MS:.0f} ms  {verdict(v_med < TARGET_VERIFY_MS)}")
+    print()
+    print("where verify_image's time goes (each stage timed alone):")
+    for name, t_min, t_med in stages(signed, design, args.repeat):
+        print(f"  {name:34s}{t_min:7.1f}{t_med:11.1f}")
     print()
     print("peers (same map, same run):")
     print(f"  naive per-core Python writer    {naive_ms:9.1f} ms   {naive_ms / b_med:6.1f}x slower than build_image, "

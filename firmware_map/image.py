@@ -23,6 +23,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 
 from yieldkit.defect_map import DefectMap
@@ -232,6 +233,59 @@ def _map_length(lr: int, lc: int, pc: int, n_explicit: int) -> int:
     return 4 * lr + (lr - n_explicit) * ((pc + 7) // 8) + n_explicit * 4 * lc
 
 
+def _bitmap_columns(packed: np.ndarray, physical_cols: int, logical_cols: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Columns selected by each row bitmap (LSB first): ``(columns, counts, past_end)``.
+
+    ``columns`` (n, logical_cols) lists each row's first ``logical_cols``
+    set bits in increasing order, ``counts`` how many bits each row sets,
+    ``past_end`` whether a bit at or past ``physical_cols`` is set. One
+    compiled pass (:func:`_bitmap_kernel`); :func:`_bitmap_columns_numpy`
+    is the reference. Only a row whose count is ``logical_cols`` is fully
+    listed.
+    """
+    return _bitmap_kernel(np.ascontiguousarray(packed), int(physical_cols), int(logical_cols))
+
+
+def _bitmap_columns_numpy(packed: np.ndarray, physical_cols: int, logical_cols: int
+                          ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """:func:`_bitmap_columns` with ``np.unpackbits`` (its reference, for the tests)."""
+    bits = np.unpackbits(packed, axis=1, bitorder="little")
+    past = bool(bits[:, physical_cols:].any())
+    bits = bits[:, :physical_cols]
+    counts = bits.sum(axis=1).astype(np.int64)
+    columns = np.zeros((packed.shape[0], logical_cols), dtype=np.int64)
+    rank = np.cumsum(bits, axis=1) - 1
+    row, col = np.nonzero(bits & (rank < logical_cols))
+    columns[row, rank[row, col]] = col
+    return columns, counts, past
+
+
+@numba.njit(cache=True, nogil=True)
+def _bitmap_kernel(packed: np.ndarray, physical_cols: int, logical_cols: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Loop form of :func:`_bitmap_columns_numpy`; zero bytes are skipped whole."""
+    n, width = packed.shape
+    columns = np.zeros((n, logical_cols), dtype=np.int64)
+    counts = np.zeros(n, dtype=np.int64)
+    past = False
+    for k in range(n):
+        count = 0
+        for b in range(width):
+            byte = packed[k, b]
+            if byte == 0:
+                continue
+            for bit in range(8):
+                if byte >> bit & 1:
+                    col = 8 * b + bit
+                    if col >= physical_cols:
+                        past = True
+                    else:
+                        if count < logical_cols:
+                            columns[k, count] = col
+                        count += 1
+        counts[k] = count
+    return columns, counts, past
+
+
 def decode_map(payload: bytes | memoryview, physical_rows: int, physical_cols: int, logical_rows: int,
                logical_cols: int, n_explicit: int, where: str = "section MAP") -> np.ndarray:
     """Physical site of each logical core from a MAP payload whose length has been checked."""
@@ -252,18 +306,18 @@ def decode_map(payload: bytes | memoryview, physical_rows: int, physical_cols: i
     start = 4 * lr
     if n_bitmap:
         packed = buf[start : start + n_bitmap * row_bytes].reshape(n_bitmap, row_bytes)
-        bits = np.unpackbits(packed, axis=1, bitorder="little")
-        if bits[:, pc:].any():
+        cols, counts, past = _bitmap_columns(packed, pc, lc)
+        if past:
             raise ImageDecodeError("a row bitmap has bits set past the last physical column", where)
-        bits = bits[:, :pc]
-        counts = bits.sum(axis=1)
         wrong = counts != lc
         if wrong.any():
             k = int(np.flatnonzero(wrong)[0])
             i = int(np.flatnonzero(~explicit_rows)[k])
             raise ImageDecodeError(f"logical row {i}: bitmap selects {int(counts[k])} sites, expected {lc}", where)
-        cols = np.nonzero(bits)[1].reshape(n_bitmap, lc)
-        out[~explicit_rows] = table[~explicit_rows][:, None] * pc + cols
+        cols += table[~explicit_rows][:, None] * pc
+        if not n_explicit:  # every row is a bitmap row: no need to copy into ``out``
+            return cols
+        out[~explicit_rows] = cols
         start += n_bitmap * row_bytes
     if n_explicit:
         sites = buf[start : start + n_explicit * 4 * lc].view("<u4").astype(np.int64).reshape(n_explicit, lc)

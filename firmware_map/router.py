@@ -9,16 +9,21 @@ not. Which links are unusable is the fabric's rule (``yieldkit.fabric``, also
 the verifier's): a link touching an absent site, or a dead link whose two end
 sites both serve logical cores (a bypassed site's links carry no traffic).
 
-Vectorised: dead links are counted along a route segment with prefix sums, and
-the links a segment covers are marked with a difference array, so the cost is
-O(cores + sites) numpy work and no per-core Python loop.
+Compiled: one pass over the logical edges counts unusable links on a route
+segment with prefix sums and marks the links a segment covers in difference
+arrays, one pass over the sites sums them: O(cores + sites).
+:func:`router_planes_numpy` is the same in whole-array numpy, the reference
+the tests compare with.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+import numba
 import numpy as np
 
-from yieldkit.fabric import LinkPlanes
+from yieldkit.fabric import LinkPlanes, active_dead_links
 
 __all__ = ["PLANES", "router_planes", "pack_planes", "unpack_planes", "plane_bytes", "padding_clear"]
 
@@ -74,6 +79,10 @@ def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_
                   dead_links: np.ndarray | None = None, absent_sites: np.ndarray | None = None) -> np.ndarray:
     """Boolean planes (3, physical_rows, physical_cols): bypass, east, south.
 
+    One compiled pass over the logical edges (:func:`_routes_kernel`) picks
+    each edge's L route and marks its links in difference arrays;
+    :func:`router_planes_numpy` is the whole-array reference.
+
     Parameters
     ----------
     physical_of_logical : ndarray of int, shape (logical_rows, logical_cols)
@@ -96,6 +105,112 @@ def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_
     [[0, 0, 1], [0, 0, 1]]
     >>> int(planes[1].sum()), int(planes[2].sum())  # enabled E and S links
     (2, 2)
+    """
+    pr, pc = int(physical_rows), int(physical_cols)
+    p = np.asarray(physical_of_logical)
+    serving = np.zeros(pr * pc, dtype=bool)
+    serving[p.ravel()] = True
+    planes = np.empty((3, pr, pc), dtype=bool)
+    planes[0] = ~serving.reshape(pr, pc)
+    p = np.ascontiguousarray(p, dtype=np.int64)
+    unusable = _unusable(pr, pc, dead_links, absent_sites, serving)
+    if unusable is None:
+        empty = np.zeros((0, 0), np.int32)
+        _routes_kernel(p, False, empty, empty, planes)
+    else:
+        _routes_kernel(p, True, unusable.cum_east, unusable.cum_south, planes)
+    return planes
+
+
+def _unusable(pr: int, pc: int, dead_links: np.ndarray | None, absent_sites: np.ndarray | None,
+              serving: np.ndarray) -> LinkPlanes | None:
+    """The unusable links (``yieldkit.fabric``'s rule), or None when there are none to avoid.
+
+    The links touching absent sites are the same on every wafer of a design:
+    :func:`_absent_planes` keeps them; the active dead links are added per call.
+    """
+    links = np.asarray(dead_links if dead_links is not None else (), dtype=np.int64)
+    absent = np.asarray(absent_sites if absent_sites is not None else (), dtype=np.int64)
+    if not (links.size or absent.size):
+        return None
+    return _absent_planes(pr, pc, absent.tobytes()).with_dead_links(active_dead_links(links, pc, serving))
+
+
+@lru_cache(maxsize=4)
+def _absent_planes(pr: int, pc: int, absent: bytes) -> LinkPlanes:
+    """The links touching the absent sites ``absent`` (int64 site ids as bytes) of a ``pr x pc`` grid (cached)."""
+    exists = np.ones(pr * pc, dtype=bool)
+    exists[np.frombuffer(absent, dtype=np.int64)] = False
+    return LinkPlanes.build(pr, pc, exists=exists.reshape(pr, pc))
+
+
+@numba.njit(cache=True, nogil=True)
+def _routes_kernel(p: np.ndarray, check: bool, cum_east: np.ndarray, cum_south: np.ndarray,
+                   planes: np.ndarray) -> None:
+    """Fill ``planes[1]`` (east) and ``planes[2]`` (south) from the cores' physical sites ``p``.
+
+    Sites are split into row and column one logical row ahead, into two rows
+    of scratch (no whole-map temporaries: fresh pages cost more than the
+    division).
+
+    Each logical edge (E and S neighbours) takes the horizontal-first L
+    unless, with ``check``, the edge is bent, that L crosses an unusable link
+    (prefix sums ``cum_east``, ``cum_south`` of
+    :class:`~yieldkit.fabric.LinkPlanes`) and the vertical-first one does
+    not. Its E links ``[cmin, cmax)`` on the L's row and S links
+    ``[rmin, rmax)`` on its column are marked +1/-1 in difference arrays,
+    summed along rows (E) and down columns (S) at the end: O(edges + sites).
+    """
+    lr, lc = p.shape
+    pr, pc = planes.shape[1], planes.shape[2]
+    diff_e = np.zeros((pr, pc + 1), dtype=np.int32)
+    diff_s = np.zeros((pr + 1, pc), dtype=np.int32)
+    r, c = np.empty(lc, dtype=np.int64), np.empty(lc, dtype=np.int64)  # logical row i
+    r_below, c_below = np.empty(lc, dtype=np.int64), np.empty(lc, dtype=np.int64)  # logical row i + 1
+    for j in range(lc if lr else 0):
+        r_below[j], c_below[j] = divmod(p[0, j], pc)
+    for i in range(lr):
+        r, c, r_below, c_below = r_below, c_below, r, c
+        for j in range(lc if i + 1 < lr else 0):
+            r_below[j], c_below[j] = divmod(p[i + 1, j], pc)
+        for j in range(lc):
+            r1, c1 = r[j], c[j]
+            for d in range(2):
+                if d == 0 and j + 1 < lc:
+                    r2, c2 = r[j + 1], c[j + 1]
+                elif d == 1 and i + 1 < lr:
+                    r2, c2 = r_below[j], c_below[j]
+                else:
+                    continue
+                cmin, cmax = min(c1, c2), max(c1, c2)
+                rmin, rmax = min(r1, r2), max(r1, r2)
+                h_row, v_col = r1, c2
+                if (check and r1 != r2 and c1 != c2
+                        and (cum_east[r1, cmax] != cum_east[r1, cmin] or cum_south[rmax, c2] != cum_south[rmin, c2])
+                        and cum_south[rmax, c1] == cum_south[rmin, c1] and cum_east[r2, cmax] == cum_east[r2, cmin]):
+                    h_row, v_col = r2, c1
+                if cmin < cmax:
+                    diff_e[h_row, cmin] += 1
+                    diff_e[h_row, cmax] -= 1
+                if rmin < rmax:
+                    diff_s[rmin, v_col] += 1
+                    diff_s[rmax, v_col] -= 1
+    run_s = np.zeros(pc, dtype=np.int32)
+    for row in range(pr):
+        run = 0
+        for col in range(pc):
+            run += diff_e[row, col]
+            planes[1, row, col] = run > 0
+            run_s[col] += diff_s[row, col]
+            planes[2, row, col] = run_s[col] > 0
+
+
+def router_planes_numpy(physical_of_logical: np.ndarray, physical_rows: int, physical_cols: int,
+                        dead_links: np.ndarray | None = None, absent_sites: np.ndarray | None = None) -> np.ndarray:
+    """:func:`router_planes` in whole-array numpy (its reference, for the tests).
+
+    Dead links are counted along a route segment with prefix sums, and the
+    links a segment covers are marked by :func:`_cover`.
     """
     pr, pc = int(physical_rows), int(physical_cols)
     n = pr * pc
@@ -124,12 +239,8 @@ def router_planes(physical_of_logical: np.ndarray, physical_rows: int, physical_
     rmin, rmax = np.minimum(r1, r2), np.maximum(r1, r2)
 
     h_row, v_col = r1, c2  # horizontal first
-    links = np.asarray(dead_links if dead_links is not None else (), dtype=np.int64)
-    absent = np.asarray(absent_sites if absent_sites is not None else (), dtype=np.int64)
-    if links.size or absent.size:
-        exists = np.ones(n, dtype=bool)
-        exists[absent] = False
-        unusable = LinkPlanes.build(pr, pc, links, exists.reshape(pr, pc), serving)
+    unusable = _unusable(pr, pc, dead_links, absent_sites, serving)
+    if unusable is not None:
         # Only bent pairs have two routes, and only those whose segments lie on a
         # row or column with an unusable link can need the vertical-first one.
         bent = np.flatnonzero((r1 != r2) & (c1 != c2))

@@ -368,6 +368,20 @@ def test_bad_bitmap_bit_count_fails_decode(small_map):
         parse_image(_forge(small_map, sections=sections))
 
 
+def test_bitmap_kernel_equals_its_numpy_reference():
+    rng = np.random.default_rng(2)
+    physical_cols, logical_cols = 21, 14
+    bits = np.zeros((40, 24), dtype=bool)
+    for k in range(40):  # most rows select exactly logical_cols columns, some more or fewer
+        bits[k, rng.choice(physical_cols, logical_cols + int(rng.integers(-2, 3)) * (k % 3 == 0), replace=False)] = True
+    bits[7, 22] = True  # a bit past the last physical column
+    packed = np.packbits(bits, axis=1, bitorder="little")
+    for rows, past in ((packed, True), (np.delete(packed, 7, axis=0), False)):
+        fast, ref = im._bitmap_columns(rows, physical_cols, logical_cols), im._bitmap_columns_numpy(rows, physical_cols, logical_cols)
+        assert np.array_equal(fast[0], ref[0]) and np.array_equal(fast[1], ref[1]) and fast[2] == ref[2] == past
+    assert ref[1].min() < logical_cols < ref[1].max()
+
+
 def test_errors_are_input_errors_with_one_line(small_img):
     try:
         parse_image(small_img[:50])

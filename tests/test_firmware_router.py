@@ -68,3 +68,25 @@ def test_pack_unpack_round_trip_with_padding():
     dirty = bytearray(payload)
     dirty[4] |= 0x80                                     # bit 39 of plane 0: past site 34
     assert not unpack_planes(bytes(dirty), 5, 7)[1]
+
+
+def test_routes_kernel_equals_its_numpy_reference():
+    from firmware_map.router import router_planes_numpy
+
+    rng = np.random.default_rng(11)
+    rows, cols = 30, 44
+    r0, c0 = np.meshgrid(np.arange(24) + 3, np.arange(30) + 7, indexing="ij")
+    # shifted cores: bent E and S edges, skips of up to 3 sites, some rows far off (long segments)
+    r = np.clip(r0 + rng.integers(-2, 3, r0.shape) * (rng.random(r0.shape) < 0.2), 0, rows - 1)
+    c = np.clip(c0 + rng.integers(-3, 4, c0.shape) * (rng.random(c0.shape) < 0.2), 0, cols - 1)
+    c[5] = np.arange(30) + 10
+    r[7, 20:] = rows - 1
+    p = r * cols + c
+    absent = np.flatnonzero(rng.random(rows * cols) < 0.03)
+    links = np.sort(rng.choice(2 * rows * cols, 120, replace=False))
+    flipped = 0
+    for dead, gone in ((None, None), (links, None), (None, absent), (links, absent)):
+        fast = router_planes(p, rows, cols, dead, gone)
+        assert np.array_equal(fast, router_planes_numpy(p, rows, cols, dead, gone))
+        flipped += int((fast != router_planes(p, rows, cols)).sum())
+    assert flipped  # some routes took the vertical-first L: the dead-link branch was compared too
