@@ -41,7 +41,7 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -118,6 +118,10 @@ class Design:
     scheme: str = "none"
     scheme_params: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields only: the cached masks are derived, and would make every pickled task ~1 MB on ``wse``."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     # -- geometry -------------------------------------------------------
     @property

@@ -524,7 +524,10 @@ def _run_dask(address: str, tasks: Iterator[Task], done: Callable[[Task, YieldAg
     lost mid-run costs only its unfinished tasks: the scheduler runs them
     again elsewhere (a task is a pure function of its arguments), so the
     result is the same; only a cluster that is gone, or a task that kills
-    worker after worker, is a :class:`Failure`.
+    worker after worker, is a :class:`Failure`. Workers started with Dask's
+    default ``MALLOC_TRIM_THRESHOLD_`` run the engine about 3x slower (every
+    array above 128 KiB is a fresh mmap); the README's "Scaling" section
+    gives the worker environment that avoids it.
     """
     try:
         from dask.distributed import Client, KilledWorker, as_completed
