@@ -140,8 +140,9 @@ def waterfall_counts(engine: Engine, *, lot: Any = None) -> pd.DataFrame:
     DataFrame
         ``lot``, ``wafer``, ``design``, ``state``, ``dead_at_fab_out`` (dead
         sites of the newest ``inspection`` defect map, 0 without one),
-        ``mapped_out`` (sum of ``n_cores_mapped_out`` over its remaps) and
-        ``logical_cores`` (of its newest repair map; NaN without one), by lot then serial.
+        ``has_map`` (the wafer has such a map), ``mapped_out`` (sum of
+        ``n_cores_mapped_out`` over its remaps) and ``logical_cores`` (of
+        its newest repair map; NaN without one), by lot then serial.
     """
     dm_new, rm_new = _newest(DefectMapRecord, "inspection"), _newest(RepairMapRecord)
     remapped = (select(RemapAction.wafer_id, func.sum(RemapAction.n_cores_mapped_out).label("n"))
@@ -149,7 +150,7 @@ def waterfall_counts(engine: Engine, *, lot: Any = None) -> pd.DataFrame:
     dm, rm = DefectMapRecord, RepairMapRecord
     stmt = (
         select(Lot.name.label("lot"), Wafer.serial.label("wafer"), Wafer.design, Wafer.state,
-               func.coalesce(dm.n_dead_sites, 0).label("dead_at_fab_out"),
+               func.coalesce(dm.n_dead_sites, 0).label("dead_at_fab_out"), dm.id.label("map_id"),
                func.coalesce(remapped.c.n, 0).label("mapped_out"),
                (rm.logical_rows * rm.logical_cols).label("logical_cores"))
         .select_from(Wafer)
@@ -163,6 +164,7 @@ def waterfall_counts(engine: Engine, *, lot: Any = None) -> pd.DataFrame:
     )
     frame = _read(engine, _wafer_filter(stmt, lot))
     frame["state"] = [WaferState(s).value for s in frame["state"]]
+    frame.insert(frame.columns.get_loc("map_id"), "has_map", frame.pop("map_id").notna())
     for name in ("dead_at_fab_out", "mapped_out"):
         frame[name] = frame[name].astype(np.int64)
     frame["logical_cores"] = frame["logical_cores"].astype(float)

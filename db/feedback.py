@@ -1,22 +1,20 @@
 """Burn-in feedback query: per wafer, dead cores at fab-out and cores mapped out in burn-in.
 
 Feeds :func:`yieldkit.views.feedback.lot_feedback`, which compares the
-per-lot rates with a calibrated defect model's prediction. Counts are
-aggregated in SQL (no blob is decoded), so the query works unchanged on
-SQLite and PostgreSQL.
+per-lot rates with a calibrated defect model's prediction. The counts are
+those of the lot's yield-loss waterfall (:func:`db.analysis.waterfall_counts`,
+aggregated in SQL, no blob decoded), so the query works unchanged on SQLite
+and PostgreSQL.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from db.analysis import _newest, _wafer_filter
-from db.models import DefectMapRecord, Lot, RemapAction, Wafer
-from db.queries import _read
+from db.analysis import waterfall_counts
 
 __all__ = ["feedback_counts"]
 
@@ -53,25 +51,6 @@ def feedback_counts(engine: Engine, *, lot: Any = None) -> pd.DataFrame:
     >>> feedback_counts(engine)[["wafer", "dead_at_fab_out", "mapped_out_burn_in", "dead_total"]].values.tolist()
     [['W1', 2, 0, 2]]
     """
-    dm_new = _newest(DefectMapRecord, "inspection")
-    remapped = (select(RemapAction.wafer_id, func.sum(RemapAction.n_cores_mapped_out).label("n"))
-                .group_by(RemapAction.wafer_id).subquery())
-    dm = DefectMapRecord
-    stmt = (
-        select(Lot.name.label("lot"), Wafer.serial.label("wafer"), Wafer.design,
-               func.coalesce(dm.n_dead_sites, 0).label("dead_at_fab_out"),
-               dm.id.label("map_id"),
-               func.coalesce(remapped.c.n, 0).label("mapped_out_burn_in"))
-        .select_from(Wafer)
-        .join(Lot, Lot.id == Wafer.lot_id)
-        .join(dm_new, dm_new.c.wafer_id == Wafer.id, isouter=True)
-        .join(dm, dm.id == dm_new.c.id, isouter=True)
-        .join(remapped, remapped.c.wafer_id == Wafer.id, isouter=True)
-        .order_by(Lot.name, Wafer.serial)
-    )
-    frame = _read(engine, _wafer_filter(stmt, lot))
-    frame["has_map"] = frame.pop("map_id").notna()
-    for name in ("dead_at_fab_out", "mapped_out_burn_in"):
-        frame[name] = frame[name].astype(np.int64)
+    frame = waterfall_counts(engine, lot=lot).rename(columns={"mapped_out": "mapped_out_burn_in"})
     frame["dead_total"] = frame["dead_at_fab_out"] + frame["mapped_out_burn_in"]
     return frame[["lot", "wafer", "design", "dead_at_fab_out", "has_map", "mapped_out_burn_in", "dead_total"]]
