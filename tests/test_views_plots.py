@@ -50,6 +50,12 @@ def test_wafer_map_categories_and_legend_outside():
     assert plots.plot_wafer_map is views.plot_wafer_map
 
 
+def test_wafer_map_without_a_repair_map_does_not_claim_zero_spares_in_use():
+    defects = DefectMap(SMALL.rows, SMALL.cols, [SMALL.cols * 10 + 5])
+    texts = [t.get_text() for t in views.plot_wafer_map(SMALL, defects).legends[0].get_texts()]
+    assert not any(t.startswith("spare in use") for t in texts) and "dead at fab-out (1)" in texts
+
+
 def test_wafer_map_zoom_limits():
     fig = views.plot_wafer_map(SMALL, DefectMap.empty(SMALL), region=(10, 20, 30, 50))
     ax = fig.axes[0]

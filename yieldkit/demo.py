@@ -168,9 +168,9 @@ def run_repair_demo(ctx: DemoContext) -> None:
     ctx.files["wafer_defects"] = ctx.out_dir / "wafer_defects.json"
     with atomic_write(ctx.files["wafer_defects"]) as handle:
         wafer.dump(handle)
-    with atomic_path(ctx.out_dir / "wafer_map.png") as tmp:
-        plot_wafer_map(design, wafer).savefig(tmp, dpi=120)
     repair = repair_wafer(design, wafer)
+    with atomic_path(ctx.out_dir / "wafer_map.png") as tmp:
+        plot_wafer_map(design, wafer, repair_map=repair.repair_map).savefig(tmp, dpi=120)
     ctx.files["repair_map"] = ctx.out_dir / "wafer_repair.npz"
     with atomic_write(ctx.files["repair_map"], "wb") as handle:
         repair.repair_map.save(handle)

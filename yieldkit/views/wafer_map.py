@@ -64,10 +64,17 @@ def site_categories(design: Design, defects: DefectMap, mapped_out: Sequence[int
 
 
 def legend_handles(counts: dict[int, int] | None = None, dead_links: int | None = None) -> list:
-    """Legend entries of the site categories (with counts when given) and of dead links."""
+    """Legend entries of the site categories (with counts when given) and of dead links.
+
+    With ``counts``, a category missing from it is left out: the map was
+    drawn without what would show it (no repair map: spares in use unknown,
+    not zero).
+    """
     handles = []
     for code in (DEAD, MAPPED_OUT, SPARE_IN_USE, ALIVE):
-        label = CATEGORY_NAMES[code] + (f" ({counts.get(code, 0):,})" if counts is not None else "")
+        if counts is not None and code not in counts:
+            continue
+        label = CATEGORY_NAMES[code] + (f" ({counts[code]:,})" if counts is not None else "")
         handles.append(Patch(facecolor=CATEGORY_COLOURS[code], edgecolor="0.4", lw=0.5, label=label))
     handles.append(Patch(facecolor="0.85", edgecolor="none", label="edge exclusion"))
     if dead_links is not None:
@@ -155,6 +162,8 @@ def plot_wafer_map(design: Design, defects: DefectMap, ax: Axes | None = None, *
     zoomed = region is not None
     counts = {code: int(np.count_nonzero(state == code)) for code in (ALIVE, SPARE_IN_USE, MAPPED_OUT, DEAD)}
     counts[MAPPED_OUT] = int(np.count_nonzero(state.reshape(-1)[mapped] == MAPPED_OUT)) if mapped.size else 0
+    if spares is None:  # no repair map: which spares serve is unknown (the legend does not say 0)
+        del counts[SPARE_IN_USE]
 
     def in_region(sites: np.ndarray) -> np.ndarray:
         r, c = np.divmod(sites, design.cols)
