@@ -190,7 +190,7 @@ def _public_key(text: str) -> bytes:
 
 @firmware.command("inspect")
 @click.argument("image", metavar="IMAGE", type=INPUT_FILE)
-@plot_option("Also draw the physical grid to FILE (.png, .svg, .pdf): in place, spare used, bypassed, dead.")
+@plot_option("Also draw the physical grid to FILE (.png, .svg, .pdf): in place, moved here, bypassed, dead.")
 @format_options
 def inspect_(image: str, plot_path: str | None, fmt: str | None) -> None:
     """Print an image's header fields, section sizes and counts of mapped-out cores.

@@ -37,12 +37,12 @@ def firmware_stage(ctx: Any) -> None:
         "bytes": len(data),
         "bytes_per_core": summary["image_bytes_per_core"],
         "logical_cores": summary["logical_cores"],
-        "spare_used_cores": summary["spare_used_cores"],
+        "moved_cores": summary["moved_cores"],
         "verified": verdict.ok,
         "first_failed_check": verdict.failed.check if verdict.failed else "",
         "sha256": summary["digest_sha256"][:16] + "...",
     }]))
-    ctx.report.image("fabric_image.png", "Physical grid as the image configures it: in place, spare used, "
+    ctx.report.image("fabric_image.png", "Physical grid as the image configures it: in place, moved here, "
                      "bypassed and dead sites")
     ctx.report.paragraph("Check it again with: yieldkit firmware verify wafer.fabimg --defects wafer_defects.json",
                          note=True)

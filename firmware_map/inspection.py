@@ -6,9 +6,11 @@ presents on a defect-free wafer of the same design), so they mean the same
 for every scheme:
 
 * ``in place``: serves the logical core the nominal map puts there;
-* ``spare used``: serves a logical core the nominal map puts elsewhere (the
+* ``moved here``: serves a logical core the nominal map puts elsewhere (the
   repair moved the core here: a spare, or a site taken over from a moved
-  neighbour);
+  neighbour). A row shift past one dead core moves every core after it, so
+  this counts cores moved, not spares: the spare *sites* in use are those
+  outside the nominal footprint (``yieldkit.repair.spare_sites_in_use``);
 * ``bypassed``: alive but serving no logical core (an unused spare, or a site
   outside the usable wafer area: the image does not record which);
 * ``dead``: listed in the image's dead cores (always bypassed);
@@ -29,12 +31,12 @@ from yieldkit.repair import nominal_map as design_nominal_map
 from firmware_map.image import FabricImage
 from firmware_map.router import PLANES
 
-__all__ = ["IN_PLACE", "SPARE_USED", "BYPASSED", "DEAD", "ABSENT", "CLASS_NAMES", "ImageInspection", "inspect_image",
+__all__ = ["IN_PLACE", "MOVED", "BYPASSED", "DEAD", "ABSENT", "CLASS_NAMES", "ImageInspection", "inspect_image",
            "nominal_map", "site_classes",
            "plot_image", "diff_images", "diff_records"]
 
-IN_PLACE, SPARE_USED, BYPASSED, DEAD, ABSENT = 0, 1, 2, 3, 4
-CLASS_NAMES = ("in place", "spare used", "bypassed", "dead", "absent")
+IN_PLACE, MOVED, BYPASSED, DEAD, ABSENT = 0, 1, 2, 3, 4
+CLASS_NAMES = ("in place", "moved here", "bypassed", "dead", "absent")
 _COLOURS = ("#d9d9d9", "#1f77b4", "#ffbf00", "#d62728", "#ffffff")
 
 
@@ -81,7 +83,7 @@ def nominal_map(image: FabricImage, design: Design | None = None) -> np.ndarray:
 
 
 def site_classes(image: FabricImage, design: Design | None = None) -> np.ndarray:
-    """int8 (physical_rows, physical_cols) array of IN_PLACE, SPARE_USED, BYPASSED, DEAD, ABSENT.
+    """int8 (physical_rows, physical_cols) array of IN_PLACE, MOVED, BYPASSED, DEAD, ABSENT.
 
     A serving site is in place when it serves the logical core that the
     scheme's nominal map (:func:`nominal_map`) puts there.
@@ -93,7 +95,7 @@ def site_classes(image: FabricImage, design: Design | None = None) -> np.ndarray
     h, w = min(p.shape[0], nominal.shape[0]), min(p.shape[1], nominal.shape[1])
     in_place = np.zeros(p.shape, dtype=bool)
     in_place[:h, :w] = p[:h, :w] == nominal[:h, :w]
-    out[p.ravel()] = np.where(in_place.ravel(), IN_PLACE, SPARE_USED)
+    out[p.ravel()] = np.where(in_place.ravel(), IN_PLACE, MOVED)
     out[rm.defects.dead_sites] = DEAD
     if image.absent_sites is not None:
         out[image.absent_sites] = ABSENT
@@ -115,8 +117,8 @@ class ImageInspection:
 
     def __repr__(self) -> str:
         counts = np.bincount(self.classes.ravel(), minlength=5)
-        return (f"ImageInspection(wafer {self.image.wafer_id!r}, {int(counts[IN_PLACE] + counts[SPARE_USED])} serving "
-                f"sites, {int(counts[SPARE_USED])} spare used, {int(counts[DEAD])} dead)")
+        return (f"ImageInspection(wafer {self.image.wafer_id!r}, {int(counts[IN_PLACE] + counts[MOVED])} serving "
+                f"sites, {int(counts[MOVED])} moved here, {int(counts[DEAD])} dead)")
 
     def to_dict(self) -> dict[str, Any]:
         """Header fields, section sizes and counts, as printed by ``firmware inspect`` (flat, JSON-safe)."""
@@ -134,7 +136,7 @@ def inspect_image(image: FabricImage, design: Design | None = None) -> ImageInsp
     >>> from yieldkit.redundancy import plan_repair
     >>> small = load_design("small")
     >>> image = parse_image(build_image(plan_repair(small, DefectMap.empty(small)), wafer_id="W1"))
-    >>> inspect_image(image).to_dict()["spare_used_cores"]
+    >>> inspect_image(image).to_dict()["moved_cores"]
     0
     """
     return ImageInspection(image, site_classes(image, design))
@@ -171,11 +173,11 @@ def _record(image: FabricImage, classes: np.ndarray) -> dict[str, Any]:
         "sections": [s.as_dict() for s in image.sections],
         "logical_cores": n_logical,
         "physical_sites": n_sites,
-        "serving_sites": int(counts[IN_PLACE] + counts[SPARE_USED]),
-        "mapped_out_sites": int(n_sites - counts[IN_PLACE] - counts[SPARE_USED]),
+        "serving_sites": int(counts[IN_PLACE] + counts[MOVED]),
+        "mapped_out_sites": int(n_sites - counts[IN_PLACE] - counts[MOVED]),
         "dead_cores": rm.defects.n_dead_sites,
         "dead_links": rm.defects.n_dead_links,
-        "spare_used_cores": int(counts[SPARE_USED]),
+        "moved_cores": int(counts[MOVED]),
         "bypassed_alive_sites": int(counts[BYPASSED]),
         "absent_sites": int(counts[ABSENT]) if image.absent_sites is not None else None,
         "enabled_east_links": int(image.router[1].sum()),
@@ -188,7 +190,7 @@ def _record(image: FabricImage, classes: np.ndarray) -> dict[str, Any]:
 
 def plot_image(image: FabricImage, ax: Any = None, *, origin: str = "upper", title: str | None = None,
                design: Design | None = None) -> Any:
-    """Rasterised picture of the physical grid: in place, spare used, bypassed and dead sites.
+    """Rasterised picture of the physical grid: in place, moved here, bypassed and dead sites.
 
     Parameters
     ----------

@@ -14,7 +14,7 @@ from firmware_map.inspection import (
     BYPASSED,
     DEAD,
     IN_PLACE,
-    SPARE_USED,
+    MOVED,
     diff_images,
     diff_records,
     plot_image,
@@ -50,10 +50,10 @@ def test_site_classes_of_a_row_shift_map(tiny):
     assert cls[0].tolist() == [BYPASSED] * 10                      # spare row
     assert cls[1].tolist() == [BYPASSED] + [IN_PLACE] * 8 + [BYPASSED]
     # row 2: the cores right of the dead site move one right, onto the spare at column 9
-    assert cls[2].tolist() == [BYPASSED] + [IN_PLACE] * 2 + [DEAD] + [SPARE_USED] * 6
+    assert cls[2].tolist() == [BYPASSED] + [IN_PLACE] * 2 + [DEAD] + [MOVED] * 6
     assert cls[4].tolist() == [DEAD] + [IN_PLACE] * 8 + [BYPASSED]  # a dead spare moves nothing
     s = inspect_image(fi).to_dict()
-    assert s["dead_cores"] == 2 and s["spare_used_cores"] == 6
+    assert s["dead_cores"] == 2 and s["moved_cores"] == 6
     assert s["serving_sites"] == 48 and s["mapped_out_sites"] == 80 - 48
     assert s["absent_sites"] == 0 and s["explicit_map_rows"] == 0
 
@@ -67,10 +67,10 @@ def test_a_defect_free_wafer_has_every_core_in_place_in_every_scheme(scheme, par
     for with_design in (True, False):
         fi = _image(design, with_design=with_design)
         s = inspect_image(fi, design if with_design else None).to_dict()
-        assert s["spare_used_cores"] == 0 and s["serving_sites"] == 64, (scheme, with_design)
+        assert s["moved_cores"] == 0 and s["serving_sites"] == 64, (scheme, with_design)
     if scheme != "none":
         fi = _image(design, dead=[int(fi.repair_map.physical_of_logical[0, 0])])
-        assert inspect_image(fi, design).to_dict()["spare_used_cores"] >= 1
+        assert inspect_image(fi, design).to_dict()["moved_cores"] >= 1
 
 
 def test_absent_sites_appear_when_the_image_knows_them():
