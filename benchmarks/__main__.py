@@ -150,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         [k for k, _, _ in REGISTRY] + [k for k, _, _ in SCRIPTS]))
     args = parser.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
+    known = {k for k, _, _ in REGISTRY} | {k for k, _, _ in SCRIPTS}
+    if only and only - known:
+        parser.error(f"--only: unknown benchmark {', '.join(sorted(only - known))} (known: {', '.join(sorted(known))})")
     info = machine()
     rows = collect(args.quick, only)
     info_after = machine()

@@ -53,3 +53,9 @@ def test_every_registered_module_exposes_rows() -> None:
         assert callable(importlib.import_module(module).rows)
     for _, script, _ in bench.SCRIPTS:
         assert (ROOT / script).exists()
+
+
+def test_an_unknown_benchmark_is_refused_with_exit_2(capsys) -> None:  # noqa: ANN001
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--only", "yield,nonsense"])
+    assert exit_info.value.code == 2 and "--only: unknown benchmark nonsense" in capsys.readouterr().err
