@@ -424,10 +424,12 @@ def _violated_edges(pos: np.ndarray, idx: np.ndarray, new: np.ndarray, d: int) -
 
 
 def _reroute_locally(design: Design, rows: np.ndarray, pos: np.ndarray, idx: np.ndarray, new: np.ndarray,
-                     dead_r: np.ndarray, dead_c: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray] | None:
+                     dead_i: np.ndarray, dead_c: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Repair the shifted array by re-routing bands of rows around its violated vertical edges.
 
-    The array is the static ``pos`` with rows ``idx`` changed to ``new``.
+    The array is the static ``pos`` with rows ``idx`` changed to ``new``;
+    the dead sites are at array row ``dead_i`` (-1: not a static row) and
+    physical column ``dead_c``.
     Each band (:data:`LOCAL_BANDS` rows above and below the violations) is
     routed afresh by :func:`_reroute_window`, pinned to the rows just outside
     it; bands grow when one fails. Returns the changed rows and their
@@ -435,9 +437,6 @@ def _reroute_locally(design: Design, rows: np.ndarray, pos: np.ndarray, idx: np.
     plans the wafer).
     """
     lr = rows.size
-    sel = np.full(design.rows, -1, np.int64)
-    sel[rows] = np.arange(lr)
-    band_of_dead = sel[dead_r]
     for half in LOCAL_BANDS:
         edges = _violated_edges(pos, idx, new, d)
         if edges.size == 0:
@@ -445,8 +444,8 @@ def _reroute_locally(design: Design, rows: np.ndarray, pos: np.ndarray, idx: np.
         routed_idx, routed = [idx], [new]
         for a, b in _bands(edges, half, lr):  # pinned to rows outside every band: unchanged this round
             unusable = ~design.site_exists[rows[a:b + 1]]
-            hit = (band_of_dead >= a) & (band_of_dead <= b)
-            unusable[band_of_dead[hit] - a, dead_c[hit]] = True
+            hit = (dead_i >= a) & (dead_i <= b)
+            unusable[dead_i[hit] - a, dead_c[hit]] = True
             pins = _rows_at(pos, idx, new, np.array([a - 1, b + 1]).clip(0, lr - 1))
             ok, band = _reroute_window(unusable, pins[0] if a > 0 else pins[0, :0], pins[1] if b < lr - 1 else
                                        pins[1, :0], d, pos.shape[1])
@@ -496,7 +495,7 @@ def _quick_full(design: Design, defects: DefectMap) -> tuple[np.ndarray, np.ndar
         return None
     algorithm = "row-col/shift"
     if _violated_edges(pos, idx, new, d).size:
-        rerouted = _reroute_locally(design, rows, pos, idx, new, dead_r, dead_c, d)
+        rerouted = _reroute_locally(design, rows, pos, idx, new, sel[dead_r], dead_c, d)
         if rerouted is None:
             return None
         (idx, new), algorithm = rerouted, "row-col/local"
@@ -520,13 +519,20 @@ def _plan_arrays(design: Design, defects: DefectMap, allow_degraded: bool
     """``(complete, rows, pos, reason, algorithm)`` of one wafer's repair, no map materialised."""
     n_links = defects.n_dead_links
     defects = effective_defects(design, defects)
-    static = _static_array(design)
     quick = _quick_full(design, defects)
-    if quick is not None:
-        idx, new, algorithm = quick
-        pos = static[1].copy()
-        pos[idx] = new
-        return True, static[0], pos, "", algorithm
+    if quick is None:
+        return _searched_arrays(design, defects, n_links, allow_degraded)
+    rows, pos = _static_array(design)
+    idx, new, algorithm = quick
+    pos = pos.copy()
+    pos[idx] = new
+    return True, rows, pos, "", algorithm
+
+
+def _searched_arrays(design: Design, defects: DefectMap, n_links: int, allow_degraded: bool
+                     ) -> tuple[bool, np.ndarray | None, np.ndarray | None, str, str]:
+    """:func:`_plan_arrays` when the quick repair failed: GCR with row exclusion (``defects`` has its links
+    mapped out; ``n_links`` counts them for the reason)."""
     d = distance_of(design)
     lr, lc = design.logical_rows, design.logical_cols
     unusable = ~design.site_exists
@@ -605,10 +611,10 @@ def assessor(design: Design):  # noqa: ANN201
         cores = np.full(nw, static_cores, dtype=np.int64)
         touched = np.unique(batch.site_wafer)
         for w in touched:
-            wafer = batch.wafer(int(w))
+            wafer = batch.wafer(int(w))  # its dead links are mapped out already
             if _quick_full(design, wafer) is not None:
                 continue  # the planner's first choice: a full repair, no map needed
-            complete, rows, pos, _, _ = _plan_arrays(design, wafer, allow_degraded=True)
+            complete, rows, pos, _, _ = _searched_arrays(design, wafer, wafer.n_dead_links, allow_degraded=True)
             full[w] = complete
             cores[w] = 0 if rows is None else rows.size * pos.shape[1]
         return BatchOutcome(full=full, logical_cores=cores)
