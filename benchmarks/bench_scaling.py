@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from yieldkit.defects import DefectModel
-from yieldkit.design import load_design
+from yieldkit.design import Design, load_design
 from yieldkit.montecarlo import BLOCK_WAFERS, simulate, usable_cpus
 
 
@@ -38,7 +38,7 @@ def rate(design, model, n: int, **options) -> float:  # noqa: ANN001, ANN003
     return n / (time.perf_counter() - start)
 
 
-def grids(wse):  # noqa: ANN001, ANN201
+def grids(wse: Design) -> list[Design]:
     """``small``, then the ``wse`` square scaled to 1/4 and 1/2 of its side (same pitch, spares and reach), then ``wse``."""
     scaled = [replace(wse, name=f"wse-x{f:g}", rows=round(wse.rows * f), cols=round(wse.cols * f),
                       logical_rows=round(wse.logical_rows * f), logical_cols=round(wse.logical_cols * f))
